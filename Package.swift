@@ -1,0 +1,100 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One set of compiler settings for every target, so the whole package is held
+/// to the same strictness (Swift 6 language mode is the tools-version default).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "token-authority",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "token-authority", targets: ["token-authority"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The OAuth core: domain types, grants, policies, errors, store protocols.
+        // Imports neither the HTTP framework nor the database library.
+        .target(
+            name: "TokenAuthority",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite implementation of the store protocols, and the migrations runner.
+        .target(
+            name: "TokenStoreSQLite",
+            dependencies: [
+                "TokenAuthority",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Configuration, the HTTP front end and the application's wiring.
+        .target(
+            name: "TokenAuthorityServer",
+            dependencies: [
+                "TokenAuthority",
+                "TokenStoreSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Shared test helpers: a manual clock, throw-away databases, a harness that runs the real executable.
+        .target(
+            name: "TokenAuthorityTesting",
+            dependencies: ["TokenAuthority", "TokenStoreSQLite", "TokenAuthorityServer"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "token-authority",
+            dependencies: [
+                "TokenAuthority",
+                "TokenStoreSQLite",
+                "TokenAuthorityServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenAuthorityTests",
+            dependencies: ["TokenAuthority", "TokenAuthorityTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenStoreSQLiteTests",
+            dependencies: ["TokenStoreSQLite", "TokenAuthorityTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenAuthorityServerTests",
+            dependencies: [
+                "TokenAuthorityServer",
+                "TokenAuthorityTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Starts the real `token-authority` executable and talks HTTP to it over a socket.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["token-authority", "TokenAuthorityTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

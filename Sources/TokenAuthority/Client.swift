@@ -1,0 +1,58 @@
+/// The grant types this server knows (SPEC §4).
+public enum GrantType: String, Sendable, CaseIterable, Hashable {
+    case password
+    case clientCredentials = "client_credentials"
+    case refreshToken = "refresh_token"
+
+    /// Grant types a client gets when `client create` is not told otherwise.
+    public static let defaultForNewClients: [GrantType] = [.password, .clientCredentials, .refreshToken]
+}
+
+/// What a client's access tokens look like.
+public enum AccessTokenFormat: String, Sendable, CaseIterable {
+    case opaque
+    case jwt
+}
+
+/// A registered OAuth client (RFC 6749 §2).
+public struct Client: Sendable, Equatable {
+    public var clientID: String
+    public var name: String
+    /// SHA-256 of the client secret; see `ClientSecret` for why a fast hash is right here.
+    public var secretDigest: [UInt8]
+    public var grantTypes: [GrantType]
+    /// The scopes the client may be granted; `nil` allows every scope.
+    public var scopes: Set<String>?
+    public var tokenFormat: AccessTokenFormat
+    /// May call `/oauth2/introspect`.
+    public var mayIntrospect: Bool
+    public var createdAt: EpochMilliseconds
+
+    public init(
+        clientID: String, name: String, secretDigest: [UInt8], grantTypes: [GrantType], scopes: Set<String>?,
+        tokenFormat: AccessTokenFormat, mayIntrospect: Bool, createdAt: EpochMilliseconds
+    ) {
+        self.clientID = clientID
+        self.name = name
+        self.secretDigest = secretDigest
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+        self.tokenFormat = tokenFormat
+        self.mayIntrospect = mayIntrospect
+        self.createdAt = createdAt
+    }
+}
+
+/// A resource owner of the password grant.
+public struct User: Sendable, Equatable {
+    public var username: String
+    /// A PHC-style string carrying the KDF, its parameters, the salt and the hash.
+    public var passwordHash: String
+    public var createdAt: EpochMilliseconds
+
+    public init(username: String, passwordHash: String, createdAt: EpochMilliseconds) {
+        self.username = username
+        self.passwordHash = passwordHash
+        self.createdAt = createdAt
+    }
+}

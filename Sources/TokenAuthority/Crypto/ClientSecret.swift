@@ -1,0 +1,48 @@
+import Crypto
+
+import Foundation
+
+/// Client identifiers and secrets.
+///
+/// Secrets are stored as a plain SHA-256, not through a slow KDF: a generated
+/// secret carries 256 random bits, so no amount of hashing speed makes guessing
+/// it feasible, while a slow KDF would put ~50 ms of CPU in front of every
+/// `client_credentials` request and make client authentication the bottleneck.
+/// Operator-chosen secrets are therefore required to be long (`minimumLength`).
+public enum ClientSecret {
+    /// An operator-supplied secret must be at least this long (at ~6 bits a
+    /// character, well over 128 bits when chosen at random).
+    public static let minimumLength = 32
+
+    /// 32 random bytes (256 bits), base64url without padding: 43 characters.
+    public static func generate() -> String {
+        randomBase64URL(byteCount: 32)
+    }
+
+    /// 18 random bytes, base64url: 24 characters.
+    public static func generateClientID() -> String {
+        randomBase64URL(byteCount: 18)
+    }
+
+    public static func digest(_ secret: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(secret.utf8)))
+    }
+
+    /// Compares digests in constant time.
+    public static func matches(_ secret: String, digest: [UInt8]) -> Bool {
+        let presented = Self.digest(secret)
+        guard presented.count == digest.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(presented, digest) { difference |= a ^ b }
+        return difference == 0
+    }
+
+    static func randomBase64URL(byteCount: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,52 @@
+import Crypto
+
+import Foundation
+
+/// Seals tokens for storage (SPEC §6): a SHA-256 digest to look them up by, and
+/// an AES-GCM ciphertext under the server key so that reuse can return the very
+/// same token, while a copy of the database file alone reveals none.
+public struct TokenCipher: Sendable {
+    private let key: SymmetricKey
+
+    /// - Parameter keyBytes: 32 bytes (AES-256).
+    public init(keyBytes: [UInt8]) throws(TokenCipherError) {
+        guard keyBytes.count == 32 else { throw .badKeyLength(keyBytes.count) }
+        key = SymmetricKey(data: keyBytes)
+    }
+
+    public static func digest(of token: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(token.utf8)))
+    }
+
+    public func seal(_ token: String) throws -> SealedToken {
+        let box = try AES.GCM.seal(Array(token.utf8), using: key)
+        guard let combined = box.combined else { throw TokenCipherError.sealFailed }
+        return SealedToken(digest: Self.digest(of: token), ciphertext: Array(combined))
+    }
+
+    public func open(_ ciphertext: [UInt8]) throws -> String {
+        let box = try AES.GCM.SealedBox(combined: ciphertext)
+        let plaintext = try AES.GCM.open(box, using: key)
+        guard let token = String(bytes: plaintext, encoding: .utf8) else { throw TokenCipherError.notUTF8 }
+        return token
+    }
+
+    /// A new opaque token: a random (version 4) UUID, 122 random bits, in the seed's form.
+    public static func newToken() -> String {
+        UUID().uuidString.lowercased()
+    }
+}
+
+public enum TokenCipherError: Error, CustomStringConvertible {
+    case badKeyLength(Int)
+    case sealFailed
+    case notUTF8
+
+    public var description: String {
+        switch self {
+        case .badKeyLength(let count): "the token encryption key must be 32 bytes, found \(count)"
+        case .sealFailed: "AES-GCM sealing failed"
+        case .notUTF8: "a decrypted token is not UTF-8"
+        }
+    }
+}

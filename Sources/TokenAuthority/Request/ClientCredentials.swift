@@ -1,0 +1,50 @@
+import Foundation
+
+/// The id and secret a client authenticates with (RFC 6749 §2.3.1).
+public struct ClientCredentials: Sendable, Equatable {
+    public var clientID: String
+    public var secret: String
+
+    public init(clientID: String, secret: String) {
+        self.clientID = clientID
+        self.secret = secret
+    }
+
+    /// Picks the credentials of a request: HTTP Basic (`client_secret_basic`) or
+    /// `client_id`/`client_secret` in the body (`client_secret_post`); both at once
+    /// is `invalid_request` (SPEC §4). `nil` when the request carries neither.
+    public static func from(
+        authorization: String?, form: FormParameters
+    ) throws(OAuthError) -> ClientCredentials? {
+        let basic = try authorization.flatMap { (header) throws(OAuthError) in try parseBasic(header) }
+        let inBody = form["client_id"] != nil || form["client_secret"] != nil
+        if basic != nil, inBody {
+            throw OAuthError.invalidRequest.with(description: "The request uses more than one client authentication method.")
+        }
+        if let basic { return basic }
+        guard inBody else { return nil }
+        guard let id = form["client_id"], let secret = form["client_secret"] else {
+            throw OAuthError.invalidClient.with(description: "Client authentication failed: client_id and client_secret are both required.")
+        }
+        return ClientCredentials(clientID: id, secret: secret)
+    }
+
+    /// `Basic base64(form-encoded id ":" form-encoded secret)`. A header of another
+    /// scheme is not client authentication (`nil`); a broken Basic header is `invalid_client`.
+    /// hummingbird-auth's parser does not form-decode the parts, so this one does.
+    public static func parseBasic(_ header: String) throws(OAuthError) -> ClientCredentials? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.first?.lowercased() == "basic" else { return nil }
+        guard parts.count == 2,
+            let decoded = Data(base64Encoded: parts[1].trimmingCharacters(in: .whitespaces)),
+            let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+            let id = try? FormParameters.decodeComponent(decoded[decoded.startIndex..<colon]),
+            let secret = try? FormParameters.decodeComponent(decoded[decoded.index(after: colon)...]),
+            !id.isEmpty
+        else { throw brokenBasic }
+        return ClientCredentials(clientID: id, secret: secret)
+    }
+
+    private static let brokenBasic = OAuthError.invalidClient.with(
+        description: "Client authentication failed: malformed HTTP Basic credentials.")
+}

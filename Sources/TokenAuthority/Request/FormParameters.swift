@@ -1,0 +1,80 @@
+/// An `application/x-www-form-urlencoded` body (RFC 6749 Appendix B), decoded
+/// strictly: every byte sequence must be valid percent-encoding of UTF-8, and a
+/// parameter may appear once (RFC 6749 §3.2). Parameters sent without a value
+/// count as omitted (RFC 6749 §3.1).
+public struct FormParameters: Sendable, Equatable {
+    public private(set) var values: [String: String]
+
+    public init(_ values: [String: String] = [:]) {
+        self.values = values
+    }
+
+    public init(decoding body: some Collection<UInt8>) throws(OAuthError) {
+        var values: [String: String] = [:]
+        var seen: Set<String> = []
+        for pair in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try Self.decodeComponent(parts[0])
+            let value = parts.count > 1 ? try Self.decodeComponent(parts[1]) : ""
+            guard seen.insert(name).inserted else {
+                throw OAuthError.invalidRequest.with(description: "Repeated parameter: \(Self.printable(name))")
+            }
+            if !value.isEmpty { values[name] = value }
+        }
+        self.values = values
+    }
+
+    public subscript(name: String) -> String? { values[name] }
+
+    /// The value of a parameter the request must carry.
+    public func required(_ name: String) throws(OAuthError) -> String {
+        guard let value = values[name] else { throw OAuthError.missingParameter(name) }
+        return value
+    }
+
+    /// Decodes one name or value: `+` is a space, `%XX` a byte, the result UTF-8.
+    /// Also used for the id and secret of an HTTP Basic header (RFC 6749 §2.3.1).
+    public static func decodeComponent(_ bytes: some Collection<UInt8>) throws(OAuthError) -> String {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "+"):
+                decoded.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                let high = bytes.index(after: index)
+                guard high != bytes.endIndex, let h = hexValue(bytes[high]) else { throw malformedEncoding }
+                let low = bytes.index(after: high)
+                guard low != bytes.endIndex, let l = hexValue(bytes[low]) else { throw malformedEncoding }
+                decoded.append(h << 4 | l)
+                index = low
+            default:
+                decoded.append(byte)
+            }
+            index = bytes.index(after: index)
+        }
+        guard let text = String(validating: decoded, as: UTF8.self) else {
+            throw OAuthError.invalidRequest.with(description: "The request is not valid UTF-8.")
+        }
+        return text
+    }
+
+    private static let malformedEncoding = OAuthError.invalidRequest.with(description: "Malformed percent-encoding.")
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// A parameter name fit for an error message: short, printable ASCII only.
+    static func printable(_ name: String) -> String {
+        let cleaned = String(name.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }.prefix(40))
+        return cleaned.isEmpty ? "(unnamed)" : cleaned
+    }
+}

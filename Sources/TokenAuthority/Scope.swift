@@ -1,0 +1,40 @@
+/// A canonical scope set (RFC 6749 §3.3): deduplicated, sorted, space-joined.
+/// Part of a token's key, so two requests naming the same scopes in another
+/// order or with repeats share a token.
+public struct ScopeSet: Sendable, Hashable, CustomStringConvertible {
+    public let scopes: [String]
+
+    /// The scope a request left with no scope is given (SPEC §5).
+    public static let `default` = ScopeSet(validated: ["default"])
+
+    public init(validated scopes: some Sequence<String>) {
+        self.scopes = Array(Set(scopes)).sorted()
+    }
+
+    /// Parses the `scope` parameter: space-delimited scope-tokens of
+    /// `%x21 / %x23-5B / %x5D-7E` (RFC 6749 §3.3).
+    public init(parsing parameter: String?) throws(OAuthError) {
+        guard let parameter else {
+            self.init(validated: [])
+            return
+        }
+        var tokens: [String] = []
+        for token in parameter.split(separator: " ", omittingEmptySubsequences: true) {
+            guard token.utf8.allSatisfy(Self.isScopeCharacter) else {
+                throw OAuthError.invalidScope.with(description: "The scope contains characters RFC 6749 §3.3 does not allow.")
+            }
+            tokens.append(String(token))
+        }
+        self.init(validated: tokens)
+    }
+
+    public var isEmpty: Bool { scopes.isEmpty }
+    /// The canonical text form stored in the database and returned in `scope`.
+    public var description: String { scopes.joined(separator: " ") }
+
+    public func isSubset(of other: ScopeSet) -> Bool { Set(scopes).isSubset(of: other.scopes) }
+
+    private static func isScopeCharacter(_ byte: UInt8) -> Bool {
+        byte == 0x21 || (0x23...0x5B).contains(byte) || (0x5D...0x7E).contains(byte)
+    }
+}

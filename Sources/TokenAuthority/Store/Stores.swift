@@ -1,0 +1,56 @@
+/// Storage, split as each caller needs it (fosite's small storage interfaces).
+/// Implementations enforce the semantics with the database itself: constraints,
+/// a unique partial index for "one ACTIVE token per key", and transactions.
+
+public protocol ClientStore: Sendable {
+    func client(id: String) async throws -> Client?
+    /// - Throws: `StoreError.alreadyExists` when the id is taken.
+    func createClient(_ client: Client) async throws
+    func clients() async throws -> [Client]
+    /// Deletes the client and every token issued to it. Returns false when there was none.
+    func deleteClient(id: String) async throws -> Bool
+}
+
+public protocol UserStore: Sendable {
+    func user(named username: String) async throws -> User?
+    /// - Throws: `StoreError.alreadyExists` when the name is taken.
+    func createUser(_ user: User) async throws
+    /// Sets the password hash of an existing user; returns false when there is no such user.
+    func updatePasswordHash(username: String, passwordHash: String) async throws -> Bool
+    func users() async throws -> [User]
+    /// Deletes the user and every token issued for them. Returns false when there was none.
+    func deleteUser(named username: String) async throws -> Bool
+}
+
+public protocol TokenStore: Sendable {
+    /// The ACTIVE token of `key`, read without taking the write lock: the reuse fast path.
+    func activeToken(for key: TokenKey) async throws -> StoredToken?
+
+    /// In one write transaction: reads the ACTIVE token of `key`, asks `decide`
+    /// what to do with it, applies that, and returns the token that is ACTIVE for
+    /// the key afterwards.
+    func issue(
+        _ newToken: NewTokenPair, for key: TokenKey,
+        decide: @escaping @Sendable (StoredToken?) -> IssuanceDecision
+    ) async throws -> StoredToken
+
+    /// Tokens for an operator's listing, newest first.
+    func tokens(matching filter: TokenFilter) async throws -> [TokenSummary]
+
+    /// Revokes the access or refresh token with this SHA-256 digest, durably.
+    /// Returns false when no ACTIVE token has that digest.
+    func revokeToken(digest: [UInt8], at now: EpochMilliseconds) async throws -> Bool
+
+    /// Answers when the database does.
+    func ping() async throws
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case alreadyExists(String)
+
+    public var description: String {
+        switch self {
+        case .alreadyExists(let what): "\(what) already exists"
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// Issues opaque tokens for a key with WSO2's reuse and renewal semantics
+/// (SPEC §5): decides with `IssuancePolicy`, lets the store apply the decision in
+/// one transaction, and opens the stored ciphertexts into the response.
+public struct TokenIssuer: Sendable {
+    private let store: any TokenStore
+    private let cipher: TokenCipher
+    private let settings: OAuthSettings
+    private let clock: Clock
+
+    public init(store: any TokenStore, cipher: TokenCipher, settings: OAuthSettings, clock: Clock) {
+        self.store = store
+        self.cipher = cipher
+        self.settings = settings
+        self.clock = clock
+    }
+
+    public func issue(for key: TokenKey, grantType: GrantType) async throws -> TokenResponse {
+        let now = clock.now()
+        let accessValidity = EpochMilliseconds(settings.accessTokenValidity(for: key.subject)) * 1000
+        let policy = IssuancePolicy(
+            renewPerRequest: settings.renewAccessTokenPerRequest, issuesRefreshToken: key.hasRefreshToken,
+            accessTokenValidity: accessValidity, now: now)
+
+        // Reuse fast path: a plain read, no write lock. The write path below decides
+        // again inside its transaction, so a race here only costs a transaction.
+        if !policy.renewPerRequest, let active = try await store.activeToken(for: key),
+            policy.decide(active) == .reuse
+        {
+            return try response(for: active, key: key, now: now)
+        }
+
+        let newToken = NewTokenPair(
+            grantType: grantType,
+            access: try cipher.seal(TokenCipher.newToken()),
+            issuedAt: now,
+            accessExpiresAt: now + accessValidity,
+            refresh: key.hasRefreshToken ? try cipher.seal(TokenCipher.newToken()) : nil,
+            refreshExpiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000)
+        let active = try await store.issue(newToken, for: key) { policy.decide($0) }
+        return try response(for: active, key: key, now: now)
+    }
+
+    private func response(for token: StoredToken, key: TokenKey, now: EpochMilliseconds) throws -> TokenResponse {
+        TokenResponse(
+            accessToken: try cipher.open(token.accessCiphertext),
+            refreshToken: try token.refreshToken.map { try cipher.open($0.ciphertext) },
+            scope: key.scope,
+            expiresIn: Int(max(0, token.expiresAt - now) / 1000))
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1), with exactly the seed's members.
+public struct TokenResponse: Sendable, Equatable {
+    public var accessToken: String
+    public var refreshToken: String?
+    public var scope: ScopeSet
+    /// Remaining lifetime in whole seconds, truncated.
+    public var expiresIn: Int
+
+    public init(accessToken: String, refreshToken: String?, scope: ScopeSet, expiresIn: Int) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.scope = scope
+        self.expiresIn = expiresIn
+    }
+
+    /// `{"access_token":…,"refresh_token":…,"scope":…,"token_type":"Bearer","expires_in":…}`
+    public var json: String {
+        var object = JSONObjectWriter()
+        object.add("access_token", accessToken)
+        if let refreshToken { object.add("refresh_token", refreshToken) }
+        object.add("scope", scope.description)
+        object.add("token_type", "Bearer")
+        object.add("expires_in", expiresIn)
+        return object.finish()
+    }
+}

@@ -1,0 +1,75 @@
+import TOMLKit
+import TokenAuthority
+
+import Foundation
+
+/// Reads `deployment.toml` (SPEC §3): every known key is typed and checked; a
+/// wrong type or value is an error naming file, line and key; an unknown key is
+/// a warning naming it.
+public enum ConfigurationLoader {
+    public struct Loaded: Sendable {
+        public var configuration: DeploymentConfiguration
+        public var warnings: [String]
+    }
+
+    /// Loads `path`. A missing file is an error when `required` (an explicit
+    /// `--config`), and otherwise means the embedded defaults.
+    public static func load(path: String, required: Bool) throws -> Loaded {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if required { throw ConfigurationError(file: path, message: "file not found") }
+            return Loaded(configuration: DeploymentConfiguration(), warnings: [])
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, message: "the file is not UTF-8")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> Loaded {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(file: file, line: error.source.begin.line, message: "invalid TOML: \(error.description)")
+        }
+        var reader = TOMLReader(root: root, lines: TOMLLineIndex(text: text), file: file)
+        var config = DeploymentConfiguration()
+
+        try reader.read("server.hostname", into: &config.server.hostname)
+        try reader.read("server.port", into: &config.server.port, in: 0...65535)
+        try reader.read("server.tls.enabled", into: &config.server.tls.enabled)
+        try reader.read("server.tls.certificate", into: &config.server.tls.certificate)
+        try reader.read("server.tls.private_key", into: &config.server.tls.privateKey)
+        try reader.read("database.path", into: &config.database.path)
+        try reader.read("database.key_file", into: &config.database.keyFile)
+        try reader.read("super_admin.username", into: &config.superAdmin.username)
+        config.superAdmin.password = try reader.optionalString("super_admin.password")
+        try reader.read("super_admin.create_admin_account", into: &config.superAdmin.createAdminAccount)
+        try reader.readScopePatterns("oauth.allowed_scopes", into: &config.oauth.allowedScopes)
+        try reader.read(
+            "oauth.token_renewal.renew_access_token_per_request", into: &config.oauth.renewAccessTokenPerRequest)
+        try reader.read("oauth.token_renewal.renew_refresh_token", into: &config.oauth.renewRefreshToken)
+        try reader.read(
+            "oauth.token_renewal.extend_refresh_token_expiry_time_on_renewal",
+            into: &config.oauth.extendRefreshTokenExpiryTimeOnRenewal)
+        try reader.readDuration(
+            "oauth.token_validation.app_access_token_validity", into: &config.oauth.appAccessTokenValidity)
+        try reader.readDuration(
+            "oauth.token_validation.user_access_token_validity", into: &config.oauth.userAccessTokenValidity)
+        try reader.readDuration("oauth.token_validation.refresh_token_validity", into: &config.oauth.refreshTokenValidity)
+        try reader.read("oauth.token_cleanup.enable", into: &config.tokenCleanup.enable)
+        try reader.readDuration(
+            "oauth.token_cleanup.retain_inactive_tokens_for", into: &config.tokenCleanup.retainInactiveTokensFor)
+
+        for (name, value) in [
+            ("server.hostname", config.server.hostname), ("database.path", config.database.path),
+            ("database.key_file", config.database.keyFile), ("super_admin.username", config.superAdmin.username),
+        ] where value.isEmpty {
+            throw reader.error(at: name, "must not be empty")
+        }
+        return Loaded(configuration: config, warnings: reader.unknownKeyWarnings())
+    }
+}

@@ -1,0 +1,66 @@
+import TokenAuthority
+
+/// Everything `deployment.toml` configures (SPEC §3), with the embedded defaults.
+/// Every key, its type and its default:
+///
+/// | key | type | default |
+/// | --- | --- | --- |
+/// | `server.hostname` | string | `"0.0.0.0"` |
+/// | `server.port` | integer 0–65535 | `9443` |
+/// | `server.tls.enabled` | boolean | `false` (HTTPS is not served yet) |
+/// | `server.tls.certificate` | string (path) | `"data/tls/server.crt"` |
+/// | `server.tls.private_key` | string (path) | `"data/tls/server.key"` |
+/// | `database.path` | string (path) | `"data/token-authority.sqlite3"` |
+/// | `database.key_file` | string (path) | `"data/token-authority.key"` (token encryption key, created 0600) |
+/// | `super_admin.username` | string | `"admin"` |
+/// | `super_admin.password` | string | absent: generated on first start, printed once |
+/// | `super_admin.create_admin_account` | boolean | `true` |
+/// | `oauth.allowed_scopes` | array of regex strings | `["^device_.*", "openid"]` |
+/// | `oauth.token_renewal.renew_access_token_per_request` | boolean | `false` |
+/// | `oauth.token_renewal.renew_refresh_token` | boolean | `true` |
+/// | `oauth.token_renewal.extend_refresh_token_expiry_time_on_renewal` | boolean | `true` |
+/// | `oauth.token_validation.app_access_token_validity` | duration | `"1h"` |
+/// | `oauth.token_validation.user_access_token_validity` | duration | `"1h"` |
+/// | `oauth.token_validation.refresh_token_validity` | duration | `"1d"` |
+/// | `oauth.token_cleanup.enable` | boolean | `true` |
+/// | `oauth.token_cleanup.retain_inactive_tokens_for` | duration | `"1d"` |
+///
+/// Durations are `"90s"`, `"5m"`, `"1h"`, `"1d"` or an integer of seconds.
+public struct DeploymentConfiguration: Sendable {
+    public struct Server: Sendable {
+        public var hostname = "0.0.0.0"
+        public var port = 9443
+        public var tls = TLS()
+    }
+
+    public struct TLS: Sendable {
+        public var enabled = false
+        public var certificate = "data/tls/server.crt"
+        public var privateKey = "data/tls/server.key"
+    }
+
+    public struct Database: Sendable {
+        public var path = "data/token-authority.sqlite3"
+        public var keyFile = "data/token-authority.key"
+    }
+
+    public struct SuperAdmin: Sendable {
+        public var username = "admin"
+        public var password: String?
+        public var createAdminAccount = true
+    }
+
+    public struct TokenCleanup: Sendable {
+        public var enable = true
+        /// Seconds.
+        public var retainInactiveTokensFor = 86400
+    }
+
+    public var server = Server()
+    public var database = Database()
+    public var superAdmin = SuperAdmin()
+    public var oauth = OAuthSettings()
+    public var tokenCleanup = TokenCleanup()
+
+    public init() {}
+}

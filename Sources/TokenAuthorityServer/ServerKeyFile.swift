@@ -1,0 +1,46 @@
+import Foundation
+
+/// The AES-256 key that seals tokens at rest (SPEC §6), kept in its own file
+/// beside the database: a copy of the database file alone reveals no token.
+public enum ServerKeyFile {
+    /// Reads the key at `path`, creating it (mode 0600, 32 random bytes) when absent.
+    /// Creation is atomic (a temporary file linked into place), so two processes
+    /// starting at once on one data folder end up with the same key.
+    public static func loadOrCreate(path: String) throws -> [UInt8] {
+        if let existing = FileManager.default.contents(atPath: path) {
+            return try validate(Array(existing), path: path)
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let temporary = "\(path).\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw KeyFileError(path: temporary, reason: String(cString: strerror(errno))) }
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        defer { unlink(temporary) }
+        guard written == key.count else { throw KeyFileError(path: temporary, reason: "short write") }
+        if link(temporary, path) != 0 {
+            guard errno == EEXIST, let existing = FileManager.default.contents(atPath: path) else {
+                throw KeyFileError(path: path, reason: String(cString: strerror(errno)))
+            }
+            return try validate(Array(existing), path: path)
+        }
+        return key
+    }
+
+    private static func validate(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+        guard bytes.count == 32 else {
+            throw KeyFileError(path: path, reason: "expected 32 bytes, found \(bytes.count)")
+        }
+        return bytes
+    }
+}
+
+public struct KeyFileError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "token encryption key file \(path): \(reason)" }
+}

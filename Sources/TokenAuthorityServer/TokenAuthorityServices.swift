@@ -1,0 +1,41 @@
+import Logging
+import TokenAuthority
+import TokenStoreSQLite
+
+/// The server's parts, opened and wired from a configuration: the database
+/// (migrated), the token encryption key, the policies and the token endpoint.
+/// `serve` and the tests build the HTTP application from this.
+public struct TokenAuthorityServices: Sendable {
+    public let configuration: DeploymentConfiguration
+    public let store: SQLiteStore
+    public let cipher: TokenCipher
+    public let passwordHasher: PasswordHasher
+    public let clock: Clock
+    public let tokenEndpoint: TokenEndpoint
+
+    /// - Parameters:
+    ///   - clock: a test seam; the system clock by default.
+    ///   - passwordHasher: a test seam for a cheaper KDF cost.
+    public init(
+        configuration: DeploymentConfiguration, clock: Clock = .system, passwordHasher: PasswordHasher = PasswordHasher()
+    ) throws {
+        self.configuration = configuration
+        self.clock = clock
+        self.passwordHasher = passwordHasher
+        store = try SQLiteStore.open(path: configuration.database.path, now: clock.now())
+        cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
+        let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)
+        let issuer = TokenIssuer(store: store, cipher: cipher, settings: configuration.oauth, clock: clock)
+        tokenEndpoint = TokenEndpoint(
+            authenticator: ClientAuthenticator(clients: store),
+            grants: [
+                PasswordGrant(users: store, passwordHasher: passwordHasher, scopePolicy: scopePolicy, issuer: issuer),
+                ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: issuer),
+            ])
+    }
+
+    /// Creates or updates the `[super_admin]` account.
+    public func ensureSuperAdmin() async throws -> SuperAdminAccount.Outcome {
+        try await SuperAdminAccount.ensure(configuration.superAdmin, users: store, hasher: passwordHasher, clock: clock)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import TokenAuthority
+
+extension SQLiteStore: ClientStore {
+    public func client(id: String) async throws -> Client? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+        }
+    }
+
+    public func createClient(_ client: Client) async throws {
+        do {
+            try await writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO clients (client_id, name, secret_sha256, grant_types, scopes, token_format,
+                                             may_introspect, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        client.clientID, client.name, Data(client.secretDigest),
+                        client.grantTypes.map(\.rawValue).joined(separator: " "),
+                        client.scopes.map { $0.sorted().joined(separator: " ") },
+                        client.tokenFormat.rawValue, client.mayIntrospect, client.createdAt,
+                    ])
+            }
+        } catch let error as DatabaseError where error.isUniqueViolation {
+            throw StoreError.alreadyExists("client \(client.clientID)")
+        }
+    }
+
+    public func clients() async throws -> [Client] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM clients ORDER BY created_at, client_id").map(Self.client)
+        }
+    }
+
+    public func deleteClient(id: String) async throws -> Bool {
+        // Tokens go with the client through ON DELETE CASCADE.
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM clients WHERE client_id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    private static func client(_ row: Row) -> Client {
+        let grantNames: String = row["grant_types"]
+        let scopes: String? = row["scopes"]
+        return Client(
+            clientID: row["client_id"],
+            name: row["name"],
+            secretDigest: [UInt8](row["secret_sha256"] as Data),
+            grantTypes: grantNames.split(separator: " ").compactMap { GrantType(rawValue: String($0)) },
+            scopes: scopes.map { Set($0.split(separator: " ").map(String.init)) },
+            tokenFormat: AccessTokenFormat(rawValue: row["token_format"]) ?? .opaque,
+            mayIntrospect: row["may_introspect"],
+            createdAt: row["created_at"])
+    }
+}

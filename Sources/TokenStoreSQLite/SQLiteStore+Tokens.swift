@@ -1,0 +1,167 @@
+import GRDB
+import TokenAuthority
+
+import Foundation
+
+extension SQLiteStore: TokenStore {
+    public func activeToken(for key: TokenKey) async throws -> StoredToken? {
+        try await writer.read { db in try Self.fetchActive(db, key: key) }
+    }
+
+    public func issue(
+        _ newToken: NewTokenPair, for key: TokenKey,
+        decide: @escaping @Sendable (StoredToken?) -> IssuanceDecision
+    ) async throws -> StoredToken {
+        // DatabasePool.write runs an IMMEDIATE transaction: the read below and the
+        // writes after it see no other writer, in this process or another.
+        try await writer.write { db in
+            let active = try Self.fetchActive(db, key: key)
+            guard case .issue(let retiring, let refreshDisposition) = decide(active) else {
+                guard let active else { throw DatabaseError(message: "reuse was decided for a key with no ACTIVE token") }
+                return active
+            }
+            let now = newToken.issuedAt
+            if let active {
+                try db.cachedStatement(sql: "UPDATE access_tokens SET state = ?, state_changed_at = ? WHERE id = ?")
+                    .execute(arguments: [retiring.rawValue, now, active.accessTokenID])
+            }
+            let refresh: StoredRefreshToken?
+            switch refreshDisposition {
+            case .none:
+                refresh = nil
+            case .carryOver where active?.refreshToken != nil:
+                refresh = active?.refreshToken
+            case .carryOver, .issueNew:
+                if case .issueNew(let refreshRetiring) = refreshDisposition, let old = active?.refreshToken {
+                    try db.cachedStatement(
+                        sql: "UPDATE refresh_tokens SET state = ?, state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'"
+                    ).execute(arguments: [refreshRetiring.rawValue, now, old.id])
+                }
+                refresh = try Self.insertRefreshToken(db, newToken, key: key)
+            }
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO access_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope,
+                        state, grant_type, issued_at, expires_at, refresh_token_id, state_changed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                Data(newToken.access.digest), Data(newToken.access.ciphertext), key.clientID, key.subject.kind,
+                key.subject.name, key.scope.description, newToken.grantType.rawValue, newToken.issuedAt,
+                newToken.accessExpiresAt, refresh?.id, now,
+            ])
+            return StoredToken(
+                accessTokenID: db.lastInsertedRowID, accessCiphertext: newToken.access.ciphertext,
+                issuedAt: newToken.issuedAt, expiresAt: newToken.accessExpiresAt, refreshToken: refresh)
+        }
+    }
+
+    public func tokens(matching filter: TokenFilter) async throws -> [TokenSummary] {
+        try await writer.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let clientID = filter.clientID {
+                conditions.append("client_id = ?")
+                arguments += [clientID]
+            }
+            if let username = filter.username {
+                conditions.append("subject_type = 'user' AND subject = ?")
+                arguments += [username]
+            }
+            if let state = filter.state {
+                conditions.append("state = ?")
+                arguments += [state.rawValue]
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [filter.limit]
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, client_id, subject_type, subject, scope, state, grant_type, issued_at, expires_at,
+                           refresh_token_id
+                    FROM access_tokens \(whereClause) ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: arguments
+            ).map { row in
+                TokenSummary(
+                    id: row["id"], clientID: row["client_id"],
+                    subject: Subject(kind: row["subject_type"], name: row["subject"]) ?? .client(row["subject"]),
+                    scope: row["scope"], state: TokenState(rawValue: row["state"]) ?? .inactive,
+                    grantType: row["grant_type"], issuedAt: row["issued_at"], expiresAt: row["expires_at"],
+                    refreshTokenID: row["refresh_token_id"])
+            }
+        }
+    }
+
+    public func revokeToken(digest: [UInt8], at now: EpochMilliseconds) async throws -> Bool {
+        try await durableWrite { db in
+            let hash = Data(digest)
+            // An access token: its row, and the refresh token issued with it.
+            try db.execute(
+                sql: """
+                    UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ?
+                    WHERE state = 'ACTIVE' AND id = (SELECT refresh_token_id FROM access_tokens
+                                                     WHERE token_sha256 = ? AND state = 'ACTIVE')
+                    """, arguments: [now, hash])
+            let refreshRevokedViaAccess = db.changesCount
+            try db.execute(
+                sql: "UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ? WHERE token_sha256 = ? AND state = 'ACTIVE'",
+                arguments: [now, hash])
+            let accessRevoked = db.changesCount
+            // A refresh token: its row, and the access tokens issued with it.
+            try db.execute(
+                sql: "UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ? WHERE token_sha256 = ? AND state = 'ACTIVE'",
+                arguments: [now, hash])
+            let refreshRevoked = db.changesCount
+            if refreshRevoked > 0 {
+                try db.execute(
+                    sql: """
+                        UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ?
+                        WHERE state = 'ACTIVE' AND refresh_token_id = (SELECT id FROM refresh_tokens WHERE token_sha256 = ?)
+                        """, arguments: [now, hash])
+            }
+            return accessRevoked + refreshRevokedViaAccess + refreshRevoked > 0
+        }
+    }
+
+    // MARK: Rows
+
+    static func fetchActive(_ db: Database, key: TokenKey) throws -> StoredToken? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT a.id, a.token_sealed, a.issued_at, a.expires_at,
+                           r.id AS r_id, r.token_sealed AS r_sealed, r.issued_at AS r_issued_at, r.expires_at AS r_expires_at
+                    FROM access_tokens a LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
+                    WHERE a.client_id = ? AND a.subject_type = ? AND a.subject = ? AND a.scope = ? AND a.state = 'ACTIVE'
+                    """),
+            arguments: [key.clientID, key.subject.kind, key.subject.name, key.scope.description])
+        guard let row else { return nil }
+        let refreshID: Int64? = row["r_id"]
+        return StoredToken(
+            accessTokenID: row["id"], accessCiphertext: [UInt8](row["token_sealed"] as Data),
+            issuedAt: row["issued_at"], expiresAt: row["expires_at"],
+            refreshToken: refreshID.map { id in
+                StoredRefreshToken(
+                    id: id, ciphertext: [UInt8](row["r_sealed"] as Data), issuedAt: row["r_issued_at"],
+                    expiresAt: row["r_expires_at"])
+            })
+    }
+
+    private static func insertRefreshToken(_ db: Database, _ newToken: NewTokenPair, key: TokenKey) throws -> StoredRefreshToken {
+        guard let sealed = newToken.refresh else { throw DatabaseError(message: "a refresh token was planned but not prepared") }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO refresh_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope, state,
+                    issued_at, expires_at, state_changed_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?)
+                """
+        ).execute(arguments: [
+            Data(sealed.digest), Data(sealed.ciphertext), key.clientID, key.subject.kind, key.subject.name,
+            key.scope.description, newToken.issuedAt, newToken.refreshExpiresAt, newToken.issuedAt,
+        ])
+        return StoredRefreshToken(
+            id: db.lastInsertedRowID, ciphertext: sealed.ciphertext, issuedAt: newToken.issuedAt,
+            expiresAt: newToken.refreshExpiresAt)
+    }
+}

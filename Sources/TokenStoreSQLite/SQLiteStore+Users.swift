@@ -1,0 +1,48 @@
+import GRDB
+import TokenAuthority
+
+extension SQLiteStore: UserStore {
+    public func user(named username: String) async throws -> User? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(Self.user)
+        }
+    }
+
+    public func createUser(_ user: User) async throws {
+        do {
+            try await writer.write { db in
+                try db.execute(
+                    sql: "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
+                    arguments: [user.username, user.passwordHash, user.createdAt])
+            }
+        } catch let error as DatabaseError where error.isUniqueViolation {
+            throw StoreError.alreadyExists("user \(user.username)")
+        }
+    }
+
+    public func updatePasswordHash(username: String, passwordHash: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE users SET password_hash = ? WHERE username = ?", arguments: [passwordHash, username])
+            return db.changesCount > 0
+        }
+    }
+
+    public func users() async throws -> [User] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY username").map(Self.user)
+        }
+    }
+
+    public func deleteUser(named username: String) async throws -> Bool {
+        // The trigger users_delete_tokens deletes their tokens in the same statement.
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM users WHERE username = ?", arguments: [username])
+            return db.changesCount > 0
+        }
+    }
+
+    private static func user(_ row: Row) -> User {
+        User(username: row["username"], passwordHash: row["password_hash"], createdAt: row["created_at"])
+    }
+}

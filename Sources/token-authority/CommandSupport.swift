@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import TokenAuthority
+import TokenAuthorityServer
+import TokenStoreSQLite
+
+/// `--config FILE`, shared by every command.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The deployment.toml to read (default: ./deployment.toml, or the embedded defaults when absent).")
+    var config: String?
+
+    /// Loads the configuration; warnings about unknown keys go to stderr.
+    func load() throws -> DeploymentConfiguration {
+        let loaded = try ConfigurationLoader.load(path: config ?? "deployment.toml", required: config != nil)
+        for warning in loaded.warnings { printError("warning: \(warning)") }
+        return loaded.configuration
+    }
+
+    /// The configured database, migrated.
+    func openStore() throws -> SQLiteStore {
+        try SQLiteStore.open(path: try load().database.path, now: Clock.system.now())
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Prints one JSON value on stdout (SPEC §2: `--json` is one object or array).
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// ISO-8601 UTC with milliseconds, as the database views show times.
+func iso8601(_ milliseconds: EpochMilliseconds) -> String {
+    let seconds = Date(timeIntervalSince1970: TimeInterval(milliseconds.quotient(dividingBy: 1000)))
+    let whole = ISO8601DateFormatter().string(from: seconds)  // 2026-01-02T03:04:05Z
+    return whole.dropLast() + String(format: ".%03dZ", Int(milliseconds.remainder(dividingBy: 1000)))
+}
+
+/// A command-line mistake that is not the argument parser's to find.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension EpochMilliseconds {
+    /// Floor division, so times before 1970 format correctly too.
+    fileprivate func quotient(dividingBy divisor: Self) -> Self {
+        (self - remainder(dividingBy: divisor)) / divisor
+    }
+
+    fileprivate func remainder(dividingBy divisor: Self) -> Self {
+        ((self % divisor) + divisor) % divisor
+    }
+}

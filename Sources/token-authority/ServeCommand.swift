@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import TokenAuthority
+import TokenAuthorityServer
+import TokenStoreSQLite
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Apply pending migrations, then serve until SIGTERM or SIGINT (in-flight requests finish).")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let configuration = try options.load()
+        var logger = Logger(label: "token-authority")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        let services = try TokenAuthorityServices(configuration: configuration)
+        switch try await services.ensureSuperAdmin() {
+        case .createdWithGeneratedPassword(let password):
+            // Shown once, on the terminal only: never through the logger.
+            print("Created the super admin account '\(configuration.superAdmin.username)' with the generated password: \(password)")
+            print("It is stored hashed and will not be shown again; set [super_admin] password to choose one.")
+        case .created:
+            logger.info("created the super admin account", metadata: ["username": "\(configuration.superAdmin.username)"])
+        case .passwordUpdated:
+            logger.info("updated the super admin password from deployment.toml", metadata: ["username": "\(configuration.superAdmin.username)"])
+        case .unchanged, .disabled:
+            break
+        }
+        let hostname = configuration.server.hostname
+        let app = try buildApplication(services: services, logger: logger) { port in
+            // Written straight to the file descriptor: tests and scripts wait for this line.
+            FileHandle.standardOutput.write(Data("token-authority listening on http://\(hostname):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending migrations and exit.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let path = try options.load().database.path
+        let pool = try TokenStoreSQLite.AppDatabase.open(path: path)
+        let applied = try TokenStoreSQLite.MigrationRunner().migrate(pool, now: Clock.system.now())
+        print(applied.isEmpty ? "\(path): schema is up to date" : "\(path): applied \(applied.joined(separator: ", "))")
+    }
+}

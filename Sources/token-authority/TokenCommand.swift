@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import TokenAuthority
+import TokenStoreSQLite
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Inspect and revoke tokens.", subcommands: [List.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List access tokens, newest first (never their values).")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Only this client's tokens.") var client: String?
+        @Option(help: "Only this user's tokens.") var user: String?
+        @Option(help: "Only tokens in this state: ACTIVE, EXPIRED, REVOKED or INACTIVE.") var state: String?
+        @Option(help: "At most this many rows.") var limit = 1000
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let parsedState = try state.map { name in
+                guard let state = TokenState(rawValue: name.uppercased()) else {
+                    throw CommandError("--state: expected one of \(TokenState.allCases.map(\.rawValue).joined(separator: ", ")), found '\(name)'")
+                }
+                return state
+            }
+            let filter = TokenFilter(clientID: client, username: user, state: parsedState, limit: max(1, limit))
+            let tokens = try await options.openStore().tokens(matching: filter).map(TokenView.init)
+            if json { return try printJSON(tokens) }
+            for token in tokens { print(token.line) }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an access token (with its refresh token) or a refresh token (with its access tokens).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The token's value.") var token: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let revoked = try await options.openStore().revokeToken(
+                digest: TokenCipher.digest(of: token), at: Clock.system.now())
+            if json { return try printJSON(["revoked": revoked]) }
+            guard revoked else { throw CommandError("no ACTIVE token has that value") }
+            print("revoked")
+        }
+    }
+}
+
+/// An access-token row for `token list`.
+struct TokenView: Encodable {
+    var id: Int64
+    var client_id: String
+    var subject_type: String
+    var subject: String
+    var scope: String
+    var state: String
+    var grant_type: String
+    var issued_at: String
+    var expires_at: String
+    var refresh_token_id: Int64?
+
+    init(_ token: TokenSummary) {
+        id = token.id
+        client_id = token.clientID
+        subject_type = token.subject.kind
+        subject = token.subject.name
+        scope = token.scope
+        state = token.state.rawValue
+        grant_type = token.grantType
+        issued_at = iso8601(token.issuedAt)
+        expires_at = iso8601(token.expiresAt)
+        refresh_token_id = token.refreshTokenID
+    }
+
+    var line: String { "\(id)\t\(state)\t\(client_id)\t\(subject_type):\(subject)\t\(scope)\t\(expires_at)" }
+}

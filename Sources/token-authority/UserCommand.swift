@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import TokenAuthority
+import TokenStoreSQLite
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage resource owners for the password grant.",
+        subcommands: [Create.self, List.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user; the password is prompted for without echo.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The username.") var username: String
+        @Flag(help: "Read the password as one line from standard input.") var passwordStdin = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard !username.isEmpty, username.count <= 255 else { throw CommandError("USERNAME: 1 to 255 characters") }
+            let password = try passwordStdin ? PasswordInput.readLine() : PasswordInput.prompt("Password for \(username): ")
+            guard !password.isEmpty else { throw CommandError("the password must not be empty") }
+            let store = try options.openStore()
+            let hash = try await PasswordHasher().hash(password)
+            try await store.createUser(User(username: username, passwordHash: hash, createdAt: Clock.system.now()))
+            if json { return try printJSON(["username": username]) }
+            print("created user \(username)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let users = try await options.openStore().users()
+            if json {
+                return try printJSON(users.map { ["username": $0.username, "created_at": iso8601($0.createdAt)] })
+            }
+            for user in users { print("\(user.username)\t\(iso8601(user.createdAt))") }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a user and every token issued for them.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The username.") var username: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard try await options.openStore().deleteUser(named: username) else {
+                throw CommandError("no user named '\(username)'")
+            }
+            if json { return try printJSON(["deleted": username]) }
+            print("deleted user \(username)")
+        }
+    }
+}
+
+/// Reading a password: one line from stdin, or a prompt with echo off.
+enum PasswordInput {
+    /// One line, its line ending (`\n` or `\r\n`) stripped.
+    static func readLine() throws -> String {
+        guard let line = Swift.readLine(strippingNewline: true) else {
+            throw CommandError("--password-stdin: standard input is empty")
+        }
+        return line.hasSuffix("\r") ? String(line.dropLast()) : line
+    }
+
+    static func prompt(_ text: String) throws -> String {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CommandError("standard input is not a terminal: use --password-stdin to pipe the password")
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+        var original = termios()
+        tcgetattr(STDIN_FILENO, &original)
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        return try readLine()
+    }
+}
