@@ -1,0 +1,83 @@
+import Testing
+import TokenAuthority
+
+@Suite struct TokenCipherTests {
+    let cipher = try! TokenCipher(keyBytes: Array(repeating: 7, count: 32))
+
+    @Test func sealedTokenOpensToTheSameTokenAndHidesIt() throws {
+        let token = TokenCipher.newToken()
+        let sealed = try cipher.seal(token)
+        #expect(try cipher.open(sealed.ciphertext) == token)
+        #expect(sealed.digest == TokenCipher.digest(of: token))
+        #expect(!String(decoding: sealed.ciphertext, as: UTF8.self).contains(token))
+    }
+
+    @Test func anotherKeyCannotOpenIt() throws {
+        let sealed = try cipher.seal("secret-token")
+        let other = try TokenCipher(keyBytes: Array(repeating: 8, count: 32))
+        #expect(throws: (any Error).self) { try other.open(sealed.ciphertext) }
+    }
+
+    @Test func tokensAreRandomUUIDs() {
+        let tokens = Set((0..<1000).map { _ in TokenCipher.newToken() })
+        #expect(tokens.count == 1000)
+        #expect(tokens.allSatisfy { $0.count == 36 && $0 == $0.lowercased() })
+    }
+
+    @Test func keyMustBe32Bytes() {
+        #expect(throws: TokenCipherError.self) { try TokenCipher(keyBytes: [1, 2, 3]) }
+    }
+}
+
+@Suite struct PasswordHasherTests {
+    let hasher = PasswordHasher(cost: .init(logRounds: 4, blockSize: 8, parallelism: 1))
+
+    @Test func hashCarriesItsParametersAndVerifies() async throws {
+        let hash = try await hasher.hash("correct horse")
+        #expect(hash.hasPrefix("$scrypt$ln=4,r=8,p=1$"))
+        #expect(await hasher.verify("correct horse", against: hash))
+        #expect(await !hasher.verify("wrong horse", against: hash))
+    }
+
+    @Test func samePasswordGetsDifferentSalts() async throws {
+        #expect(try await hasher.hash("pw") != (try await hasher.hash("pw")))
+    }
+
+    @Test(arguments: ["", "plain", "$scrypt$ln=30,r=8,p=1$AAAA$AAAA", "$bcrypt$x$y$z"])
+    func unreadableOrHostileHashesNeverVerify(_ stored: String) async {
+        #expect(await !hasher.verify("pw", against: stored))
+    }
+
+    @Test func defaultCostIsStrong() {
+        #expect(PasswordHasher().cost == .init(logRounds: 15, blockSize: 8, parallelism: 1))
+    }
+}
+
+@Suite struct ClientSecretTests {
+    @Test func generatedSecretsCarry256Bits() {
+        let secret = ClientSecret.generate()
+        #expect(secret.count == 43)
+        #expect(ClientSecret.generate() != secret)
+    }
+
+    @Test func matchesOnlyTheSameSecret() {
+        let digest = ClientSecret.digest("s3cret")
+        #expect(ClientSecret.matches("s3cret", digest: digest))
+        #expect(!ClientSecret.matches("s3cret ", digest: digest))
+        #expect(!ClientSecret.matches("s3cret", digest: []))
+    }
+}
+
+@Suite struct JSONTests {
+    @Test func tokenResponseHasExactlyTheSeedMembersInOrder() throws {
+        let response = TokenResponse(accessToken: "a", refreshToken: "r", scope: try ScopeSet(parsing: "x"), expiresIn: 5)
+        #expect(response.json == #"{"access_token":"a","refresh_token":"r","scope":"x","token_type":"Bearer","expires_in":5}"#)
+        let app = TokenResponse(accessToken: "a", refreshToken: nil, scope: .default, expiresIn: 1)
+        #expect(app.json == #"{"access_token":"a","scope":"default","token_type":"Bearer","expires_in":1}"#)
+    }
+
+    @Test func errorDescriptionsAreEscaped() {
+        let error = OAuthError.authenticationFailed(for: "a\"b\\c\n\u{1}")
+        #expect(error.json == #"{"error":"invalid_grant","error_description":"Authentication failed for a\"b\\c\n\u0001"}"#)
+    }
+}
