@@ -22,6 +22,12 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
+/// Writes a line to stdout at once, unbuffered: tests and scripts wait for the
+/// "listening on" line, and it must not overtake the lines before it.
+func printNow(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }

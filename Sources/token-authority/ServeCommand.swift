@@ -21,8 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
         switch try await services.ensureSuperAdmin() {
         case .createdWithGeneratedPassword(let password):
             // Shown once, on the terminal only: never through the logger.
-            print("Created the super admin account '\(configuration.superAdmin.username)' with the generated password: \(password)")
-            print("It is stored hashed and will not be shown again; set [super_admin] password to choose one.")
+            printNow("Created the super admin account '\(configuration.superAdmin.username)' with the generated password: \(password)")
+            printNow("It is stored hashed and will not be shown again; set [super_admin] password to choose one.")
         case .created:
             logger.info("created the super admin account", metadata: ["username": "\(configuration.superAdmin.username)"])
         case .passwordUpdated:
@@ -32,8 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let hostname = configuration.server.hostname
         let app = try buildApplication(services: services, logger: logger) { port in
-            // Written straight to the file descriptor: tests and scripts wait for this line.
-            FileHandle.standardOutput.write(Data("token-authority listening on http://\(hostname):\(port)\n".utf8))
+            printNow("token-authority listening on http://\(hostname):\(port)")
         }
         try await app.runService()
     }
