@@ -87,13 +87,14 @@ let package = Package(
                 "TokenAuthorityServer",
                 "TokenAuthorityTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
         // Starts the real `token-authority` executable and talks HTTP to it over a socket.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["token-authority", "TokenAuthorityTesting"],
+            dependencies: ["token-authority", "TokenAuthorityTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -7,7 +7,8 @@ struct TOMLLineIndex {
     init(text: String) {
         var table: [String] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // `isNewline` also matches "\r\n", which Swift holds as one Character.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             let line = rawLine.trimmingWhitespace()
             guard let first = line.first, first != "#" else { continue }
@@ -16,7 +17,9 @@ struct TOMLLineIndex {
                 table = Self.keyPath(inner)
                 record(table, line: lineNumber)
             } else if let equals = line.firstIndex(of: "=") {
-                record(table + Self.keyPath(line[..<equals]), line: lineNumber)
+                let path = table + Self.keyPath(line[..<equals])
+                record(path, line: lineNumber)
+                recordInlineTable(line[line.index(after: equals)...], under: path, line: lineNumber)
             }
         }
     }
@@ -28,6 +31,32 @@ struct TOMLLineIndex {
     private mutating func record(_ path: [String], line: Int) {
         let key = path.joined(separator: ".")
         if lines[key] == nil { lines[key] = line }
+    }
+
+    /// The keys of `{ a = 1, b = { c = 2 } }` on the line of their table.
+    private mutating func recordInlineTable(_ value: Substring, under path: [String], line: Int) {
+        let trimmed = value.trimmingWhitespace()
+        guard trimmed.first == "{", let close = trimmed.lastIndex(of: "}") else { return }
+        var depth = 0
+        var start = trimmed.index(after: trimmed.startIndex)
+        var members: [Substring] = []
+        for index in trimmed.indices[start..<close] {
+            switch trimmed[index] {
+            case "{", "[": depth += 1
+            case "}", "]": depth -= 1
+            case "," where depth == 0:
+                members.append(trimmed[start..<index])
+                start = trimmed.index(after: index)
+            default: break
+            }
+        }
+        members.append(trimmed[start..<close])
+        for member in members {
+            guard let equals = member.firstIndex(of: "=") else { continue }
+            let memberPath = path + Self.keyPath(member[..<equals])
+            record(memberPath, line: line)
+            recordInlineTable(member[member.index(after: equals)...], under: memberPath, line: line)
+        }
     }
 
     private static func keyPath(_ text: Substring) -> [String] {

@@ -1,0 +1,41 @@
+import GRDB
+import HTTPTypes
+import Testing
+import TokenAuthority
+import TokenAuthorityServer
+import TokenAuthorityTesting
+import TokenStoreSQLite
+
+/// SPEC §4: `GET /health` is 200 when the database answers.
+@Suite("GET /health")
+struct HealthTests {
+    @Test("200 JSON when the database answers")
+    func healthy() async throws {
+        try await TestServer.with { server in
+            // Given a running server
+            // When /health is asked
+            let reply = try await server.send(uri: "/health", method: .get)
+
+            // Then it is 200 with a JSON object saying ok
+            #expect(reply.status == .ok)
+            #expect(reply.header("Content-Type")?.hasPrefix("application/json") == true)
+            #expect(reply["status"] == "ok")
+        }
+    }
+
+    @Test("503 JSON when the database does not answer")
+    func databaseGone() async throws {
+        try await TestServer.with { server in
+            // Given a server whose database has been closed
+            try server.services.store.writer.close()
+
+            // When /health is asked
+            let reply = try await server.send(uri: "/health", method: .get)
+
+            // Then it is not 200, and still JSON
+            #expect(reply.status == .serviceUnavailable)
+            #expect(reply.json != nil)
+            #expect(reply["status"] != "ok")
+        }
+    }
+}

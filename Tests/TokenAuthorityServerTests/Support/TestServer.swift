@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+import TokenAuthority
+import TokenAuthorityServer
+import TokenAuthorityTesting
+import TokenStoreSQLite
+
+/// A token server over a throw-away database and a manual clock, driven through
+/// the real router (`app.test(.router)`), one fresh application per request.
+struct TestServer: Sendable {
+    let directory: TemporaryDirectory
+    let clock: ManualClock
+    let services: TokenAuthorityServices
+
+    /// Runs `body` against a fresh server and removes its folder afterwards.
+    static func with<T: Sendable>(
+        _ adjust: @escaping (inout DeploymentConfiguration) -> Void = { _ in },
+        _ body: (TestServer) async throws -> T
+    ) async throws -> T {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let clock = ManualClock()
+        let services = try await Fixtures.services(in: directory, clock: clock, adjust)
+        return try await body(TestServer(directory: directory, clock: clock, services: services))
+    }
+
+    // MARK: Fixtures
+
+    @discardableResult
+    func client(
+        _ id: String = "client-\(UUID().uuidString.prefix(8))", grantTypes: [GrantType] = GrantType.defaultForNewClients,
+        scopes: Set<String>? = nil
+    ) async throws -> ClientCredentials {
+        try await Fixtures.registerClient(in: services.store, id: id, grantTypes: grantTypes, scopes: scopes)
+    }
+
+    func user(_ username: String, password: String) async throws {
+        try await Fixtures.registerUser(in: services.store, username: username, password: password)
+    }
+
+    // MARK: HTTP
+
+    /// `POST /oauth2/token` with a raw body.
+    func postToken(
+        body: String, authorization: String? = nil,
+        contentType: String? = "application/x-www-form-urlencoded"
+    ) async throws -> HTTPReply {
+        var headers: HTTPFields = [:]
+        if let contentType { headers[.contentType] = contentType }
+        if let authorization { headers[.authorization] = authorization }
+        return try await send(uri: "/oauth2/token", method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    /// `POST /oauth2/token` with form parameters and, when given, HTTP Basic client authentication.
+    func token(_ parameters: [(String, String)], basic credentials: ClientCredentials? = nil) async throws -> HTTPReply {
+        try await postToken(body: Form.encode(parameters), authorization: credentials.map(Form.basic))
+    }
+
+    /// The password grant for `username`, authenticated with HTTP Basic.
+    func passwordGrant(
+        _ credentials: ClientCredentials, username: String, password: String, scope: String? = nil
+    ) async throws -> HTTPReply {
+        var parameters = [("grant_type", "password"), ("username", username), ("password", password)]
+        if let scope { parameters.append(("scope", scope)) }
+        return try await token(parameters, basic: credentials)
+    }
+
+    /// The client credentials grant, authenticated with HTTP Basic.
+    func clientCredentialsGrant(_ credentials: ClientCredentials, scope: String? = nil) async throws -> HTTPReply {
+        var parameters = [("grant_type", "client_credentials")]
+        if let scope { parameters.append(("scope", scope)) }
+        return try await token(parameters, basic: credentials)
+    }
+
+    func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil)
+        async throws -> HTTPReply
+    {
+        let app = Application(router: buildRouter(services: services, logger: Logger(label: "test")))
+        return try await app.test(.router) { client in
+            try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
+                HTTPReply(status: response.status, headers: response.headers, body: String(buffer: response.body))
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    func count(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
+        try await services.store.writer.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    }
+
+    /// The states of every access token row, oldest first.
+    func accessTokenStates() async throws -> [String] {
+        try await services.store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT state FROM access_tokens ORDER BY id")
+        }
+    }
+
+    /// The states of every refresh token row, oldest first.
+    func refreshTokenStates() async throws -> [String] {
+        try await services.store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT state FROM refresh_tokens ORDER BY id")
+        }
+    }
+}
+
+/// What the server answered.
+struct HTTPReply: Sendable, CustomStringConvertible {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: String
+
+    /// The body as a JSON object; nil when it is not one.
+    var json: [String: JSONValue]? {
+        try? JSONDecoder().decode([String: JSONValue].self, from: Data(body.utf8))
+    }
+
+    var members: Set<String> { Set(json?.keys.map { $0 } ?? []) }
+
+    subscript(member: String) -> JSONValue? { json?[member] }
+
+    func header(_ name: String) -> String? { headers[HTTPField.Name(name)!] }
+
+    var accessToken: String? { json?["access_token"]?.string }
+    var refreshToken: String? { json?["refresh_token"]?.string }
+    var scope: String? { json?["scope"]?.string }
+    var expiresIn: Int? { json?["expires_in"]?.int }
+
+    var description: String { "\(status.code) \(body)" }
+}
+
+/// A JSON value, Sendable and comparable with literals.
+enum JSONValue: Decodable, Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(stringLiteral value: String) { self = .string(value) }
+    init(integerLiteral value: Int) { self = .number(Double(value)) }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// The value when it is a whole number.
+    var int: Int? {
+        if case .number(let value) = self, value.rounded() == value { return Int(value) }
+        return nil
+    }
+}
+
+/// `application/x-www-form-urlencoded` (RFC 6749 Appendix B) and HTTP Basic (RFC 6749 §2.3.1).
+enum Form {
+    private static let unreserved = CharacterSet(charactersIn:
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+
+    /// Percent-encodes everything but the unreserved characters, and a space as `+`.
+    static func encodeComponent(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false)
+            .map { $0.addingPercentEncoding(withAllowedCharacters: unreserved)! }
+            .joined(separator: "+")
+    }
+
+    static func encode(_ parameters: [(String, String)]) -> String {
+        parameters.map { "\(encodeComponent($0.0))=\(encodeComponent($0.1))" }.joined(separator: "&")
+    }
+
+    /// `Basic base64(form-encoded id ":" form-encoded secret)`.
+    static func basic(_ credentials: ClientCredentials) -> String {
+        basic(raw: "\(encodeComponent(credentials.clientID)):\(encodeComponent(credentials.secret))")
+    }
+
+    /// `Basic base64(text)`, with `text` sent exactly as given.
+    static func basic(raw text: String) -> String {
+        "Basic " + Data(text.utf8).base64EncodedString()
+    }
+}
