@@ -4,7 +4,7 @@ import TokenAuthority
 
 extension SQLiteStore: ClientStore {
     public func client(id: String) async throws -> Client? {
-        try await writer.read { db in
+        try await lookup { db in
             try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id]).map(Self.client)
         }
     }

@@ -5,7 +5,7 @@ import Foundation
 
 extension SQLiteStore: TokenStore {
     public func activeToken(for key: TokenKey) async throws -> StoredToken? {
-        try await writer.read { db in try Self.fetchActive(db, key: key) }
+        try await lookup { db in try Self.fetchActive(db, key: key) }
     }
 
     public func issue(

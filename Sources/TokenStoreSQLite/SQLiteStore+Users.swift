@@ -3,7 +3,7 @@ import TokenAuthority
 
 extension SQLiteStore: UserStore {
     public func user(named username: String) async throws -> User? {
-        try await writer.read { db in
+        try await lookup { db in
             try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(Self.user)
         }
     }

@@ -107,6 +107,10 @@ struct ClientCommand: AsyncParsableCommand {
 
 /// A client as `client list|show` print it: never its secret.
 struct ClientView: Encodable {
+    enum CodingKeys: CodingKey {
+        case client_id, name, grant_types, scopes, token_type, introspection, created_at
+    }
+
     var client_id: String
     var name: String
     var grant_types: [String]
@@ -123,6 +127,18 @@ struct ClientView: Encodable {
         token_type = client.tokenFormat.rawValue
         introspection = client.mayIntrospect
         created_at = iso8601(client.createdAt)
+    }
+
+    /// Every client has every member: `scopes` is `null` (every scope) rather than absent.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(client_id, forKey: .client_id)
+        try container.encode(name, forKey: .name)
+        try container.encode(grant_types, forKey: .grant_types)
+        try container.encode(scopes, forKey: .scopes)
+        try container.encode(token_type, forKey: .token_type)
+        try container.encode(introspection, forKey: .introspection)
+        try container.encode(created_at, forKey: .created_at)
     }
 
     var line: String { "\(client_id)\t\(name)\t\(grant_types.joined(separator: ","))" }

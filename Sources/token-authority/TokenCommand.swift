@@ -49,6 +49,10 @@ struct TokenCommand: AsyncParsableCommand {
 
 /// An access-token row for `token list`.
 struct TokenView: Encodable {
+    enum CodingKeys: CodingKey {
+        case id, client_id, subject_type, subject, scope, state, grant_type, issued_at, expires_at, refresh_token_id
+    }
+
     var id: Int64
     var client_id: String
     var subject_type: String
@@ -71,6 +75,21 @@ struct TokenView: Encodable {
         issued_at = iso8601(token.issuedAt)
         expires_at = iso8601(token.expiresAt)
         refresh_token_id = token.refreshTokenID
+    }
+
+    /// Every row has every member: `refresh_token_id` is `null` rather than absent.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(client_id, forKey: .client_id)
+        try container.encode(subject_type, forKey: .subject_type)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(scope, forKey: .scope)
+        try container.encode(state, forKey: .state)
+        try container.encode(grant_type, forKey: .grant_type)
+        try container.encode(issued_at, forKey: .issued_at)
+        try container.encode(expires_at, forKey: .expires_at)
+        try container.encode(refresh_token_id, forKey: .refresh_token_id)
     }
 
     var line: String { "\(id)\t\(state)\t\(client_id)\t\(subject_type):\(subject)\t\(scope)\t\(expires_at)" }

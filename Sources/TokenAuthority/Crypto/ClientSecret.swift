@@ -19,9 +19,12 @@ public enum ClientSecret {
         randomBase64URL(byteCount: 32)
     }
 
-    /// 18 random bytes, base64url: 24 characters.
+    /// 24 random letters and digits (about 143 bits). Never starts with "-", which
+    /// a command line would read as an option (`client show -x…`).
     public static func generateClientID() -> String {
-        randomBase64URL(byteCount: 18)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<24).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }
 
     public static func digest(_ secret: String) -> [UInt8] {

@@ -33,7 +33,13 @@ public struct PasswordHasher: Sendable {
 
     public init(cost: Cost = .standard) {
         self.cost = cost
+        // A hash no password matches, at this hasher's cost: verified against when
+        // a username is unknown, so that case takes as long as a wrong password.
+        decoyHash = "$scrypt$ln=\(cost.logRounds),r=\(cost.blockSize),p=\(cost.parallelism)$"
+            + "\(Data(repeating: 0, count: 16).base64EncodedString())$\(Data(repeating: 0, count: 32).base64EncodedString())"
     }
+
+    public let decoyHash: String
 
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost

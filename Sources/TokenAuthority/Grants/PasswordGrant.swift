@@ -17,9 +17,11 @@ public struct PasswordGrant: GrantHandler {
         let username = try form.required("username")
         let password = try form.required("password")
         let requested = try ScopeSet(parsing: form["scope"])
-        guard let user = try await users.user(named: username),
-            await passwordHasher.verify(password, against: user.passwordHash)
-        else {
+        let user = try await users.user(named: username)
+        // An unknown user costs the same KDF run as a wrong password, so the
+        // response time does not tell which usernames exist.
+        let verified = await passwordHasher.verify(password, against: user?.passwordHash ?? passwordHasher.decoyHash)
+        guard let user, verified else {
             throw OAuthError.authenticationFailed(for: username)
         }
         let scope = scopePolicy.grantedScope(requested: requested, clientScopes: client.scopes)

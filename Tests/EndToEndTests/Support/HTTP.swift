@@ -1,0 +1,89 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import TokenAuthorityTesting
+
+/// An HTTP answer as a client sees it.
+struct HTTPReply: Sendable, CustomStringConvertible {
+    var status: Int
+    var headers: HTTPFields
+    var body: String
+
+    init(_ response: TestClient.Response) {
+        status = response.status.code
+        headers = response.headers
+        body = response.body.map { String(buffer: $0) } ?? ""
+    }
+
+    subscript(header: String) -> String? { HTTPField.Name(header).flatMap { headers[$0] } }
+
+    /// The body as a JSON object, nil when it is not one.
+    var object: [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+    }
+
+    /// The members of the JSON object body.
+    var members: Set<String> { Set(object?.keys.map { $0 } ?? []) }
+    func string(_ member: String) -> String? { object?[member] as? String }
+    func int(_ member: String) -> Int? { object?[member] as? Int }
+
+    var description: String { "HTTP \(status) \(body)" }
+}
+
+extension ServerProcess {
+    /// One request on a fresh connection.
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: [UInt8]? = nil
+    ) async throws -> HTTPReply {
+        try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            let request = TestClient.Request(path, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+            return HTTPReply(try await client.execute(request))
+        }
+    }
+
+    /// `POST /oauth2/token` with `body` sent as is, form content type unless told otherwise,
+    /// and HTTP Basic client authentication when `client` is given.
+    func postToken(
+        _ body: String, client: ClientKeys? = nil, headers extra: HTTPFields = [:],
+        contentType: String? = "application/x-www-form-urlencoded"
+    ) async throws -> HTTPReply {
+        var headers = extra
+        if let contentType { headers[.contentType] = contentType }
+        if let client { headers[.authorization] = basicAuthorization(client.id, client.secret) }
+        return try await request(.post, "/oauth2/token", headers: headers, body: Array(body.utf8))
+    }
+
+    func clientCredentials(_ client: ClientKeys, scope: String? = nil) async throws -> HTTPReply {
+        var form = [("grant_type", "client_credentials")]
+        if let scope { form.append(("scope", scope)) }
+        return try await postToken(formEncoded(form), client: client)
+    }
+
+    func passwordGrant(_ client: ClientKeys, username: String, password: String, scope: String? = nil) async throws
+        -> HTTPReply
+    {
+        var form = [("grant_type", "password"), ("username", username), ("password", password)]
+        if let scope { form.append(("scope", scope)) }
+        return try await postToken(formEncoded(form), client: client)
+    }
+
+    func health() async throws -> HTTPReply {
+        try await request(.get, "/health")
+    }
+}
+
+/// `application/x-www-form-urlencoded` text of `pairs`, in order.
+func formEncoded(_ pairs: [(String, String)]) -> String {
+    pairs.map { "\(formComponent($0.0))=\(formComponent($0.1))" }.joined(separator: "&")
+}
+
+/// Percent-encodes every byte but the unreserved ones (RFC 3986 §2.3).
+func formComponent(_ text: String) -> String {
+    text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
+}
+
+/// `Basic base64(form-encoded id ":" form-encoded secret)` (RFC 6749 §2.3.1).
+func basicAuthorization(_ id: String, _ secret: String) -> String {
+    "Basic " + Data("\(formComponent(id)):\(formComponent(secret))".utf8).base64EncodedString()
+}
