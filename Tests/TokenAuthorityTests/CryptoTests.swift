@@ -48,6 +48,14 @@ import TokenAuthority
         #expect(await !hasher.verify("pw", against: stored))
     }
 
+    @Test func decoyHashCostsTheSameAndMatchesNoPassword() async {
+        #expect(hasher.decoyHash.hasPrefix("$scrypt$ln=4,r=8,p=1$"))
+        #expect(PasswordHasher().decoyHash.hasPrefix("$scrypt$ln=15,r=8,p=1$"))
+        for password in ["", "admin", "\0"] {
+            #expect(await !hasher.verify(password, against: hasher.decoyHash))
+        }
+    }
+
     @Test func defaultCostIsStrong() {
         #expect(PasswordHasher().cost == .init(logRounds: 15, blockSize: 8, parallelism: 1))
     }
@@ -58,6 +66,14 @@ import TokenAuthority
         let secret = ClientSecret.generate()
         #expect(secret.count == 43)
         #expect(ClientSecret.generate() != secret)
+    }
+
+    @Test func generatedClientIDsAreLettersAndDigitsSoNeverAnOption() {
+        for _ in 0..<2000 {
+            let id = ClientSecret.generateClientID()
+            #expect(id.count == 24)
+            #expect(id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        }
     }
 
     @Test func matchesOnlyTheSameSecret() {
