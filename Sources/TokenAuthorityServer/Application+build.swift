@@ -20,6 +20,7 @@ public func buildApplication(
     return Application(
         router: buildRouter(services: services, logger: logger),
         configuration: .init(address: .hostname(server.hostname, port: server.port), serverName: "token-authority"),
+        services: [CheckpointService(checkpointer: services.checkpointer)],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? server.port) },
         logger: logger)
 }

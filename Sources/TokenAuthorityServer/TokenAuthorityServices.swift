@@ -8,6 +8,8 @@ import TokenStoreSQLite
 public struct TokenAuthorityServices: Sendable {
     public let configuration: DeploymentConfiguration
     public let store: SQLiteStore
+    /// Copies the WAL back into the database between requests.
+    public let checkpointer: WALCheckpointer
     public let cipher: TokenCipher
     public let passwordHasher: PasswordHasher
     public let clock: Clock
@@ -23,6 +25,7 @@ public struct TokenAuthorityServices: Sendable {
         self.clock = clock
         self.passwordHasher = passwordHasher
         store = try SQLiteStore.open(path: configuration.database.path, now: clock.now())
+        checkpointer = try WALCheckpointer(path: configuration.database.path)
         cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
         let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)
         let issuer = TokenIssuer(store: store, cipher: cipher, settings: configuration.oauth, clock: clock)

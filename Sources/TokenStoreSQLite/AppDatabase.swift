@@ -10,14 +10,15 @@ public enum AppDatabase {
     /// How long a write waits for another connection's write lock before failing.
     public static let busyTimeout: TimeInterval = 30
 
-    public static func makeConfiguration(readonly: Bool = false) -> Configuration {
+    public static func makeConfiguration() -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(busyTimeout)
-        configuration.readonly = readonly
         configuration.maximumReaderCount = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A WAL file that grew under a burst is cut back to 64 MiB once it is rewound.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         return configuration
     }

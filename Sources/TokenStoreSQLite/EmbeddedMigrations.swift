@@ -82,7 +82,8 @@ CREATE UNIQUE INDEX access_tokens_one_active_per_key
     ON access_tokens (client_id, subject_type, subject, scope) WHERE state = 'ACTIVE';
 -- Lookups by client, user and scope whatever the state.
 CREATE INDEX access_tokens_by_key ON access_tokens (client_id, subject_type, subject, scope);
-CREATE INDEX access_tokens_by_refresh_token ON access_tokens (refresh_token_id);
+-- Partial: client_credentials rows have no refresh token and need no entry.
+CREATE INDEX access_tokens_by_refresh_token ON access_tokens (refresh_token_id) WHERE refresh_token_id IS NOT NULL;
 
 -- Deleting a user deletes the tokens issued for them, whoever deletes the row.
 CREATE TRIGGER users_delete_tokens AFTER DELETE ON users

@@ -5,7 +5,8 @@ import TokenAuthority
 extension SQLiteStore: ClientStore {
     public func client(id: String) async throws -> Client? {
         try await lookup { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM clients WHERE client_id = ?"), arguments: [id])
+                .map(Self.client)
         }
     }
 

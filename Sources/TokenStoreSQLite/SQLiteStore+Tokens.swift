@@ -12,9 +12,10 @@ extension SQLiteStore: TokenStore {
         _ newToken: NewTokenPair, for key: TokenKey,
         decide: @escaping @Sendable (StoredToken?) -> IssuanceDecision
     ) async throws -> StoredToken {
-        // DatabasePool.write runs an IMMEDIATE transaction: the read below and the
-        // writes after it see no other writer, in this process or another.
-        try await writer.write { db in
+        // An IMMEDIATE transaction, shared with other issuances queued at the same
+        // moment (GroupCommit): the read below and the writes after it see no other
+        // writer, in this process or another.
+        try await issuance.write { db in
             let active = try Self.fetchActive(db, key: key)
             guard case .issue(let retiring, let refreshDisposition) = decide(active) else {
                 guard let active else { throw DatabaseError(message: "reuse was decided for a key with no ACTIVE token") }

@@ -4,7 +4,8 @@ import TokenAuthority
 extension SQLiteStore: UserStore {
     public func user(named username: String) async throws -> User? {
         try await lookup { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(Self.user)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE username = ?"), arguments: [username])
+                .map(Self.user)
         }
     }
 

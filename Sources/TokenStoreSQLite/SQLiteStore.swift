@@ -7,9 +7,12 @@ import TokenAuthority
 /// serialises writers across threads and across processes sharing the file.
 public struct SQLiteStore: Sendable {
     public let writer: DatabasePool
+    /// Token issuance writes, batched into shared transactions.
+    let issuance: GroupCommit
 
     public init(writer: DatabasePool) {
         self.writer = writer
+        issuance = GroupCommit(writer: writer)
     }
 
     /// Opens the database at `path` and applies pending migrations.
@@ -47,7 +50,7 @@ public struct SQLiteStore: Sendable {
 
 extension SQLiteStore {
     public func ping() async throws {
-        _ = try await lookup { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await lookup { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT 1")) }
     }
 }
 

@@ -156,3 +156,23 @@ import TokenStoreSQLite
         #expect(issuedAt == "2026-01-01T00:00:00.123Z")
     }
 }
+
+@Suite struct WALCheckpointerTests {
+    @Test func checkpointCopiesTheWALIntoTheDatabaseFile() async throws {
+        // Given a store with writes sitting in its WAL
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("db.sqlite3")
+        let store = try SQLiteStore.open(path: path, now: 0)
+        for index in 0..<50 { try await Fixtures.registerClient(in: store, id: "client-\(index)") }
+        let sizeBefore = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        // When the checkpointer runs from its own connection
+        let checkpointer = try WALCheckpointer(path: path)
+        let walPages = try await checkpointer.checkpoint()
+        // Then the pages are in the database file, readable without the WAL
+        let sizeAfter = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        #expect(walPages > 0)
+        #expect(sizeAfter > sizeBefore)
+        #expect(try await store.clients().count == 50)
+    }
+}

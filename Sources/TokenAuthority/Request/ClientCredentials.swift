@@ -33,10 +33,14 @@ public struct ClientCredentials: Sendable, Equatable {
     /// scheme is not client authentication (`nil`); a broken Basic header is `invalid_client`.
     /// hummingbird-auth's parser does not form-decode the parts, so this one does.
     public static func parseBasic(_ header: String) throws(OAuthError) -> ClientCredentials? {
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.first?.lowercased() == "basic" else { return nil }
-        guard parts.count == 2,
-            let decoded = Data(base64Encoded: parts[1].trimmingCharacters(in: .whitespaces)),
+        // Byte-level: this runs on every token request, and Foundation's
+        // CharacterSet trimming and String lowercasing showed in the profile.
+        let bytes = header.utf8.drop { $0 == UInt8(ascii: " ") }
+        let scheme = bytes.prefix { $0 != UInt8(ascii: " ") }
+        guard scheme.count == 5, zip(scheme, "basic".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        let encoded = bytes[scheme.endIndex...].filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
+        guard !encoded.isEmpty,
+            let decoded = Data(base64Encoded: Data(encoded)),
             let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
             let id = try? FormParameters.decodeComponent(decoded[decoded.startIndex..<colon]),
             let secret = try? FormParameters.decodeComponent(decoded[decoded.index(after: colon)...]),
