@@ -18,13 +18,15 @@ public struct TokenAuthorityServices: Sendable {
     /// - Parameters:
     ///   - clock: a test seam; the system clock by default.
     ///   - passwordHasher: a test seam for a cheaper KDF cost.
+    ///   - migrations: the schema to apply; the files compiled into the binary by default.
     public init(
-        configuration: DeploymentConfiguration, clock: Clock = .system, passwordHasher: PasswordHasher = PasswordHasher()
+        configuration: DeploymentConfiguration, migrations: [Migration] = Migration.embedded, clock: Clock = .system,
+        passwordHasher: PasswordHasher = PasswordHasher()
     ) throws {
         self.configuration = configuration
         self.clock = clock
         self.passwordHasher = passwordHasher
-        store = try SQLiteStore.open(path: configuration.database.path, now: clock.now())
+        store = try SQLiteStore.open(path: configuration.database.path, migrations: migrations, now: clock.now())
         checkpointer = try WALCheckpointer(path: configuration.database.path)
         cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
         let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)

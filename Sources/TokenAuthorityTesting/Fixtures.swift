@@ -1,3 +1,4 @@
+import Foundation
 import TokenAuthority
 import TokenAuthorityServer
 import TokenStoreSQLite
@@ -36,7 +37,7 @@ public enum Fixtures {
     /// Registers a client and returns its credentials.
     @discardableResult
     public static func registerClient(
-        in store: any ClientStore, id: String = "client-\(Int.random(in: 1000...9999))",
+        in store: any ClientStore, id: String = "client-\(UUID().uuidString)",
         grantTypes: [GrantType] = GrantType.defaultForNewClients, scopes: Set<String>? = nil,
         mayIntrospect: Bool = false
     ) async throws -> ClientCredentials {

@@ -9,6 +9,16 @@ struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "The deployment.toml to read (default: ./deployment.toml, or the embedded defaults when absent).")
     var config: String?
 
+    @Option(
+        name: .long,
+        help: "A folder of NNNN_name.sql migrations to apply instead of the ones compiled into the binary.")
+    var migrations: String?
+
+    /// The migrations to apply: `--migrations DIR`, else the embedded ones.
+    func migrationFiles() throws -> [Migration] {
+        try migrations.map(Migration.load(from:)) ?? Migration.embedded
+    }
+
     /// Loads the configuration; warnings about unknown keys go to stderr.
     func load() throws -> DeploymentConfiguration {
         let loaded = try ConfigurationLoader.load(path: config ?? "deployment.toml", required: config != nil)
@@ -18,7 +28,7 @@ struct ConfigOption: ParsableArguments {
 
     /// The configured database, migrated.
     func openStore() throws -> SQLiteStore {
-        try SQLiteStore.open(path: try load().database.path, now: Clock.system.now())
+        try SQLiteStore.open(path: try load().database.path, migrations: try migrationFiles(), now: Clock.system.now())
     }
 }
 

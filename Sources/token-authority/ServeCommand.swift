@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try options.load()
         var logger = Logger(label: "token-authority")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-        let services = try TokenAuthorityServices(configuration: configuration)
+        let services = try TokenAuthorityServices(configuration: configuration, migrations: try options.migrationFiles())
         switch try await services.ensureSuperAdmin() {
         case .createdWithGeneratedPassword(let password):
             // Shown once, on the terminal only: never through the logger.
@@ -45,8 +45,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = try options.load().database.path
-        let pool = try TokenStoreSQLite.AppDatabase.open(path: path)
-        let applied = try TokenStoreSQLite.MigrationRunner().migrate(pool, now: Clock.system.now())
+        let pool = try AppDatabase.open(path: path)
+        let applied = try MigrationRunner(migrations: try options.migrationFiles()).migrate(pool, now: Clock.system.now())
         print(applied.isEmpty ? "\(path): schema is up to date" : "\(path): applied \(applied.joined(separator: ", "))")
     }
 }

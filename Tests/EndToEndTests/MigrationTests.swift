@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TokenAuthorityTesting
 
@@ -46,6 +47,29 @@ struct MigrationTests {
             #expect(result.stderr.contains("0001_initial.sql"), "\(result)")
             #expect(result.stderr.contains("changed"), "\(result)")
             #expect(!result.stdout.contains("listening"), "\(result)")
+        }
+    }
+
+    @Test("--migrations DIR applies that folder's files, and a missing folder is a clear error")
+    func migrationsFolder() async throws {
+        try await Deployment.with(config: deploymentConfig()) { deployment in
+            // Given the repository's migrations/ folder, and a path where there is none
+            let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("migrations").path
+
+            // When migrate is pointed at a missing folder
+            let missing = try await deployment.run(["migrate", "--migrations", "/nonexistent/migrations"])
+            // Then it fails naming the folder, and creates no schema
+            #expect(missing.status != 0, "\(missing)")
+            #expect(missing.stderr.contains("migrations folder not found: /nonexistent/migrations"), "\(missing)")
+
+            // When it is pointed at the real folder
+            let applied = try await deployment.run(["migrate", "--migrations", folder])
+            // Then it applies the same schema the binary embeds (same checksum, so serve accepts it)
+            #expect(applied.status == 0, "\(applied)")
+            #expect(applied.stdout.contains("0001_initial.sql"), "\(applied)")
+            let again = try await deployment.run(["migrate"])
+            #expect(again.status == 0 && !again.stdout.contains("0001_initial.sql"), "\(again)")
         }
     }
 }

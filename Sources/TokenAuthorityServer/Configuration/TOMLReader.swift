@@ -96,16 +96,13 @@ struct TOMLReader {
             for (name, value) in table {
                 let keyPath = path + [name]
                 let dotted = keyPath.joined(separator: ".")
-                if let child = value.table, !known.contains(dotted) {
-                    if known.contains(where: { $0.hasPrefix(dotted + ".") }) {
-                        walk(child, path: keyPath)
-                        continue
-                    }
+                if known.contains(dotted) { continue }
+                if let child = value.table, known.contains(where: { $0.hasPrefix(dotted + ".") }) {
+                    walk(child, path: keyPath)
+                    continue
                 }
-                if !known.contains(dotted) {
-                    let line = lines.line(of: keyPath).map { ":\($0)" } ?? ""
-                    warnings.append("\(file)\(line): unknown key \(dotted) (ignored)")
-                }
+                let line = lines.line(of: keyPath).map { ":\($0)" } ?? ""
+                warnings.append("\(file)\(line): unknown key \(dotted) (ignored)")
             }
         }
         walk(root, path: [])
