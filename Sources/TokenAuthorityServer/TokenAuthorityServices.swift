@@ -36,6 +36,7 @@ public struct TokenAuthorityServices: Sendable {
             grants: [
                 PasswordGrant(users: store, passwordHasher: passwordHasher, scopePolicy: scopePolicy, issuer: issuer),
                 ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: issuer),
+                RefreshTokenGrant(store: store, cipher: cipher, settings: configuration.oauth, clock: clock),
             ])
     }
 

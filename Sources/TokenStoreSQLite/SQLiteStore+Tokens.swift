@@ -43,13 +43,13 @@ extension SQLiteStore: TokenStore {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO access_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope,
-                        state, grant_type, issued_at, expires_at, refresh_token_id, state_changed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?)
+                        state, grant_type, issued_at, expires_at, refresh_token_id, family_id, state_changed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 Data(newToken.access.digest), Data(newToken.access.ciphertext), key.clientID, key.subject.kind,
                 key.subject.name, key.scope.description, newToken.grantType.rawValue, newToken.issuedAt,
-                newToken.accessExpiresAt, refresh?.id, now,
+                newToken.accessExpiresAt, refresh?.id, refresh?.familyID, now,
             ])
             return StoredToken(
                 accessTokenID: db.lastInsertedRowID, accessCiphertext: newToken.access.ciphertext,
@@ -132,7 +132,8 @@ extension SQLiteStore: TokenStore {
             db.cachedStatement(
                 sql: """
                     SELECT a.id, a.token_sealed, a.issued_at, a.expires_at,
-                           r.id AS r_id, r.token_sealed AS r_sealed, r.issued_at AS r_issued_at, r.expires_at AS r_expires_at
+                           r.id AS r_id, r.token_sealed AS r_sealed, r.issued_at AS r_issued_at, r.expires_at AS r_expires_at,
+                           r.family_id AS r_family_id
                     FROM access_tokens a LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
                     WHERE a.client_id = ? AND a.subject_type = ? AND a.subject = ? AND a.scope = ? AND a.state = 'ACTIVE'
                     """),
@@ -145,7 +146,7 @@ extension SQLiteStore: TokenStore {
             refreshToken: refreshID.map { id in
                 StoredRefreshToken(
                     id: id, ciphertext: [UInt8](row["r_sealed"] as Data), issuedAt: row["r_issued_at"],
-                    expiresAt: row["r_expires_at"])
+                    expiresAt: row["r_expires_at"], familyID: row["r_family_id"] ?? id)
             })
     }
 
@@ -154,15 +155,15 @@ extension SQLiteStore: TokenStore {
         try db.cachedStatement(
             sql: """
                 INSERT INTO refresh_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope, state,
-                    issued_at, expires_at, state_changed_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?)
+                    issued_at, expires_at, family_id, state_changed_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             Data(sealed.digest), Data(sealed.ciphertext), key.clientID, key.subject.kind, key.subject.name,
-            key.scope.description, newToken.issuedAt, newToken.refreshExpiresAt, newToken.issuedAt,
+            key.scope.description, newToken.issuedAt, newToken.refreshExpiresAt, newToken.familyID, newToken.issuedAt,
         ])
         return StoredRefreshToken(
             id: db.lastInsertedRowID, ciphertext: sealed.ciphertext, issuedAt: newToken.issuedAt,
-            expiresAt: newToken.refreshExpiresAt)
+            expiresAt: newToken.refreshExpiresAt, familyID: newToken.familyID)
     }
 }

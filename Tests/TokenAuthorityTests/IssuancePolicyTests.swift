@@ -10,7 +10,7 @@ import TokenAuthority
         StoredToken(
             accessTokenID: 1, accessCiphertext: [], issuedAt: now - 10, expiresAt: now + accessLeft,
             refreshToken: refreshLeft.map {
-                StoredRefreshToken(id: 2, ciphertext: [], issuedAt: now - 10, expiresAt: now + $0)
+                StoredRefreshToken(id: 2, ciphertext: [], issuedAt: now - 10, expiresAt: now + $0, familyID: 7)
             })
     }
 

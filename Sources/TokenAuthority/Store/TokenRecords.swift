@@ -23,12 +23,17 @@ public struct StoredRefreshToken: Sendable, Equatable {
     public var ciphertext: [UInt8]
     public var issuedAt: EpochMilliseconds
     public var expiresAt: EpochMilliseconds
+    /// The original grant every token of this line descends from (RFC 9700 §4.14.2).
+    public var familyID: Int64
 
-    public init(id: Int64, ciphertext: [UInt8], issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds) {
+    public init(
+        id: Int64, ciphertext: [UInt8], issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds, familyID: Int64
+    ) {
         self.id = id
         self.ciphertext = ciphertext
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
+        self.familyID = familyID
     }
 }
 
@@ -53,10 +58,12 @@ public struct NewTokenPair: Sendable {
     public var accessExpiresAt: EpochMilliseconds
     public var refresh: SealedToken?
     public var refreshExpiresAt: EpochMilliseconds
+    /// The family a new refresh token starts: a new original grant.
+    public var familyID: Int64
 
     public init(
         grantType: GrantType, access: SealedToken, issuedAt: EpochMilliseconds, accessExpiresAt: EpochMilliseconds,
-        refresh: SealedToken?, refreshExpiresAt: EpochMilliseconds
+        refresh: SealedToken?, refreshExpiresAt: EpochMilliseconds, familyID: Int64 = .random(in: 1...Int64.max)
     ) {
         self.grantType = grantType
         self.access = access
@@ -64,6 +71,7 @@ public struct NewTokenPair: Sendable {
         self.accessExpiresAt = accessExpiresAt
         self.refresh = refresh
         self.refreshExpiresAt = refreshExpiresAt
+        self.familyID = familyID
     }
 }
 

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import TokenAuthority
+
+extension SQLiteStore: RefreshTokenStore {
+    public func refresh(
+        digest: [UInt8], at now: EpochMilliseconds,
+        decide: @escaping @Sendable (PresentedRefreshToken?) -> RefreshDecision
+    ) async throws -> RefreshOutcome {
+        // One IMMEDIATE transaction: of two simultaneous refreshes with one token,
+        // the second sees the first's rotation and is a replay.
+        let step = try await writer.write { db -> RefreshStep in
+            let row = try Self.fetchRefreshToken(db, digest: Data(digest))
+            switch decide(row?.presented) {
+            case .refuse(let error):
+                return .done(.refused(error))
+            case .replay(let familyID):
+                return .revokeFamily(familyID)
+            case .rotate(let rotation):
+                guard let row else { throw DatabaseError(message: "a rotation was decided for no refresh token") }
+                let token = try Self.rotate(db, presented: row, rotation: rotation, now: now)
+                return .done(.rotated(token, scope: rotation.key.scope))
+            }
+        }
+        switch step {
+        case .done(let outcome):
+            return outcome
+        case .revokeFamily(let familyID):
+            // Durable (SPEC §6): once the client hears invalid_grant, the family is revoked for good.
+            try await durableWrite { db in try Self.revokeFamily(db, familyID: familyID, now: now) }
+            return .replayed
+        }
+    }
+
+    // MARK: Rows
+
+    private enum RefreshStep: Sendable {
+        case done(RefreshOutcome)
+        case revokeFamily(Int64)
+    }
+
+    private struct RefreshRow: Sendable {
+        var presented: PresentedRefreshToken
+        var sealed: [UInt8]
+    }
+
+    private static func fetchRefreshToken(_ db: Database, digest: Data) throws -> RefreshRow? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM refresh_tokens WHERE token_sha256 = ?"), arguments: [digest]),
+            let subject = Subject(kind: row["subject_type"], name: row["subject"]),
+            let state = TokenState(rawValue: row["state"])
+        else { return nil }
+        let id: Int64 = row["id"]
+        return RefreshRow(
+            presented: PresentedRefreshToken(
+                id: id, clientID: row["client_id"], subject: subject, scope: ScopeSet(validated: (row["scope"] as String).split(separator: " ").map(String.init)),
+                state: state, issuedAt: row["issued_at"], expiresAt: row["expires_at"], familyID: row["family_id"] ?? id),
+            sealed: [UInt8](row["token_sealed"] as Data))
+    }
+
+    /// SPEC §5 "Refresh grant", in the transaction of `refresh`.
+    private static func rotate(
+        _ db: Database, presented row: RefreshRow, rotation: RefreshRotation, now: EpochMilliseconds
+    ) throws -> StoredToken {
+        let presented = row.presented
+        let key = rotation.key
+        // The access tokens issued with the presented refresh token leave ACTIVE.
+        try db.cachedStatement(
+            sql: "UPDATE access_tokens SET state = 'INACTIVE', state_changed_at = ? WHERE refresh_token_id = ? AND state = 'ACTIVE'"
+        ).execute(arguments: [now, presented.id])
+        // A pair still ACTIVE on the new key (a narrowed scope's own token) is REVOKED.
+        if let other = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT id, refresh_token_id FROM access_tokens
+                    WHERE client_id = ? AND subject_type = ? AND subject = ? AND scope = ? AND state = 'ACTIVE'
+                    """),
+            arguments: [key.clientID, key.subject.kind, key.subject.name, key.scope.description])
+        {
+            let otherRefresh: Int64? = other["refresh_token_id"]
+            try db.execute(
+                sql: "UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ? WHERE id = ?",
+                arguments: [now, other["id"] as Int64])
+            if let otherRefresh, otherRefresh != presented.id {
+                try db.execute(
+                    sql: "UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'",
+                    arguments: [now, otherRefresh])
+            }
+        }
+        let refresh: StoredRefreshToken
+        switch rotation.refresh {
+        case .keep:
+            refresh = StoredRefreshToken(
+                id: presented.id, ciphertext: row.sealed, issuedAt: presented.issuedAt, expiresAt: presented.expiresAt,
+                familyID: presented.familyID)
+        case .replace(let sealed, let issuedAt, let expiresAt):
+            // Rotated: INACTIVE marks it as used, so presenting it again is a replay.
+            try db.cachedStatement(sql: "UPDATE refresh_tokens SET state = 'INACTIVE', state_changed_at = ? WHERE id = ?")
+                .execute(arguments: [now, presented.id])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO refresh_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope, state,
+                        issued_at, expires_at, family_id, state_changed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                Data(sealed.digest), Data(sealed.ciphertext), key.clientID, key.subject.kind, key.subject.name,
+                key.scope.description, issuedAt, expiresAt, presented.familyID, now,
+            ])
+            refresh = StoredRefreshToken(
+                id: db.lastInsertedRowID, ciphertext: sealed.ciphertext, issuedAt: issuedAt, expiresAt: expiresAt,
+                familyID: presented.familyID)
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO access_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope,
+                    state, grant_type, issued_at, expires_at, refresh_token_id, family_id, state_changed_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', 'refresh_token', ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            Data(rotation.access.digest), Data(rotation.access.ciphertext), key.clientID, key.subject.kind,
+            key.subject.name, key.scope.description, rotation.issuedAt, rotation.accessExpiresAt, refresh.id,
+            refresh.familyID, now,
+        ])
+        return StoredToken(
+            accessTokenID: db.lastInsertedRowID, accessCiphertext: rotation.access.ciphertext,
+            issuedAt: rotation.issuedAt, expiresAt: rotation.accessExpiresAt, refreshToken: refresh)
+    }
+
+    /// Every ACTIVE token descended from the family's original grant becomes REVOKED.
+    /// Rotated (INACTIVE) refresh tokens stay as they are, so presenting one again
+    /// is still recognised as a replay.
+    static func revokeFamily(_ db: Database, familyID: Int64, now: EpochMilliseconds) throws {
+        try db.execute(
+            sql: "UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ? WHERE family_id = ? AND state = 'ACTIVE'",
+            arguments: [now, familyID])
+        try db.execute(
+            sql: "UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ? WHERE family_id = ? AND state = 'ACTIVE'",
+            arguments: [now, familyID])
+    }
+}
