@@ -29,6 +29,10 @@ public func buildApplication(
 public func buildRouter(services: TokenAuthorityServices, logger: Logger) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.addRoutes(TokenController(endpoint: services.tokenEndpoint, logger: logger).endpoints)
+    router.addRoutes(
+        TokenStatusController(
+            introspection: services.introspectionEndpoint, revocation: services.revocationEndpoint, logger: logger
+        ).endpoints)
     router.addRoutes(HealthController(store: services.store, logger: logger).endpoints)
     return router
 }

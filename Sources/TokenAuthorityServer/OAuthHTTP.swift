@@ -6,6 +6,9 @@ import TokenAuthority
 /// The HTTP shape shared by the OAuth endpoints: reading the form body
 /// (SPEC §4's first check) and writing JSON answers that are never cached.
 enum OAuthHTTP {
+    /// `Pragma: no-cache` (RFC 6749 §5.1), which HTTPTypes has no name for.
+    static let pragma = HTTPField.Name("Pragma")!
+
     /// SPEC §4: a body over 64 KiB is 413 `invalid_request`.
     static let maximumBodySize = 64 * 1024
 
@@ -30,7 +33,7 @@ enum OAuthHTTP {
         var headers: HTTPFields = [
             .contentType: "application/json;charset=UTF-8",
             .cacheControl: "no-store",
-            HTTPField.Name("Pragma")!: "no-cache",
+            pragma: "no-cache",
         ]
         headers.append(contentsOf: extraHeaders)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))

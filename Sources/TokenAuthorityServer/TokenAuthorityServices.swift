@@ -14,6 +14,8 @@ public struct TokenAuthorityServices: Sendable {
     public let passwordHasher: PasswordHasher
     public let clock: Clock
     public let tokenEndpoint: TokenEndpoint
+    public let introspectionEndpoint: IntrospectionEndpoint
+    public let revocationEndpoint: RevocationEndpoint
 
     /// - Parameters:
     ///   - clock: a test seam; the system clock by default.
@@ -31,8 +33,14 @@ public struct TokenAuthorityServices: Sendable {
         cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
         let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)
         let issuer = TokenIssuer(store: store, cipher: cipher, settings: configuration.oauth, clock: clock)
+        let authenticator = ClientAuthenticator(clients: store)
+        introspectionEndpoint = IntrospectionEndpoint(
+            clients: store, users: store, tokens: store, passwordHasher: passwordHasher,
+            superAdminUsername: configuration.superAdmin.createAdminAccount ? configuration.superAdmin.username : nil,
+            clock: clock)
+        revocationEndpoint = RevocationEndpoint(authenticator: authenticator, tokens: store, clock: clock)
         tokenEndpoint = TokenEndpoint(
-            authenticator: ClientAuthenticator(clients: store),
+            authenticator: authenticator,
             grants: [
                 PasswordGrant(users: store, passwordHasher: passwordHasher, scopePolicy: scopePolicy, issuer: issuer),
                 ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: issuer),

@@ -94,37 +94,6 @@ extension SQLiteStore: TokenStore {
         }
     }
 
-    public func revokeToken(digest: [UInt8], at now: EpochMilliseconds) async throws -> Bool {
-        try await durableWrite { db in
-            let hash = Data(digest)
-            // An access token: its row, and the refresh token issued with it.
-            try db.execute(
-                sql: """
-                    UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ?
-                    WHERE state = 'ACTIVE' AND id = (SELECT refresh_token_id FROM access_tokens
-                                                     WHERE token_sha256 = ? AND state = 'ACTIVE')
-                    """, arguments: [now, hash])
-            let refreshRevokedViaAccess = db.changesCount
-            try db.execute(
-                sql: "UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ? WHERE token_sha256 = ? AND state = 'ACTIVE'",
-                arguments: [now, hash])
-            let accessRevoked = db.changesCount
-            // A refresh token: its row, and the access tokens issued with it.
-            try db.execute(
-                sql: "UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ? WHERE token_sha256 = ? AND state = 'ACTIVE'",
-                arguments: [now, hash])
-            let refreshRevoked = db.changesCount
-            if refreshRevoked > 0 {
-                try db.execute(
-                    sql: """
-                        UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ?
-                        WHERE state = 'ACTIVE' AND refresh_token_id = (SELECT id FROM refresh_tokens WHERE token_sha256 = ?)
-                        """, arguments: [now, hash])
-            }
-            return accessRevoked + refreshRevokedViaAccess + refreshRevoked > 0
-        }
-    }
-
     // MARK: Rows
 
     static func fetchActive(_ db: Database, key: TokenKey) throws -> StoredToken? {

@@ -39,7 +39,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let revoked = try await options.openStore().revokeToken(
-                digest: TokenCipher.digest(of: token), at: Clock.system.now())
+                digest: TokenCipher.digest(of: token), ownedBy: nil, at: Clock.system.now()) == .revoked
             if json { return try printJSON(["revoked": revoked]) }
             guard revoked else { throw CommandError("no ACTIVE token has that value") }
             print("revoked")

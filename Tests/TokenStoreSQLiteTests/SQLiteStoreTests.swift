@@ -91,11 +91,14 @@ import TokenStoreSQLite
     @Test func revokingAnAccessTokenRevokesItsRefreshTokenDurably() async throws {
         let pair = try newPair()
         _ = try await store.issue(pair, for: key) { _ in .issue(retiring: .expired, refresh: .issueNew(retiring: .expired)) }
-        #expect(try await store.revokeToken(digest: pair.access.digest, at: 5000))
+        #expect(try await store.revokeToken(digest: pair.access.digest, ownedBy: "other", at: 5000) == .otherClient)
+        #expect(try await count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
+        #expect(try await store.revokeToken(digest: pair.access.digest, ownedBy: "app", at: 5000) == .revoked)
         #expect(try await count("SELECT count(*) FROM access_tokens WHERE state = 'REVOKED'") == 1)
         #expect(try await count("SELECT count(*) FROM refresh_tokens WHERE state = 'REVOKED'") == 1)
         // A second revocation finds nothing ACTIVE.
-        #expect(try await !store.revokeToken(digest: pair.access.digest, at: 6000))
+        #expect(try await store.revokeToken(digest: pair.access.digest, ownedBy: "app", at: 6000) == .nothingToRevoke)
+        #expect(try await store.revokeToken(digest: [0], ownedBy: nil, at: 6000) == .nothingToRevoke)
         // The connection is back to synchronous = NORMAL for issuance (1 = NORMAL).
         #expect(try await store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)
     }
@@ -103,7 +106,7 @@ import TokenStoreSQLite
     @Test func revokingARefreshTokenRevokesItsAccessTokens() async throws {
         let pair = try newPair()
         _ = try await store.issue(pair, for: key) { _ in .issue(retiring: .expired, refresh: .issueNew(retiring: .expired)) }
-        #expect(try await store.revokeToken(digest: try #require(pair.refresh).digest, at: 5000))
+        #expect(try await store.revokeToken(digest: try #require(pair.refresh).digest, ownedBy: nil, at: 5000) == .revoked)
         #expect(try await count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 0)
         #expect(try await count("SELECT count(*) FROM refresh_tokens WHERE state = 'ACTIVE'") == 0)
     }

@@ -37,10 +37,6 @@ public protocol TokenStore: Sendable {
     /// Tokens for an operator's listing, newest first.
     func tokens(matching filter: TokenFilter) async throws -> [TokenSummary]
 
-    /// Revokes the access or refresh token with this SHA-256 digest, durably.
-    /// Returns false when no ACTIVE token has that digest.
-    func revokeToken(digest: [UInt8], at now: EpochMilliseconds) async throws -> Bool
-
     /// Answers when the database does.
     func ping() async throws
 }

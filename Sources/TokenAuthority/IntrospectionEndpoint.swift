@@ -1,0 +1,75 @@
+/// `POST /oauth2/introspect` without HTTP (RFC 7662). The caller is the super
+/// admin (HTTP Basic username and password, the seeds' `curl -u admin:admin`) or
+/// a client registered with `--introspection`; anyone else is `invalid_client`.
+public struct IntrospectionEndpoint: Sendable {
+    private let clients: any ClientStore
+    private let users: any UserStore
+    private let tokens: any TokenLookupStore
+    private let passwordHasher: PasswordHasher
+    /// `nil` when `[super_admin] create_admin_account = false`.
+    private let superAdminUsername: String?
+    private let clock: Clock
+
+    public init(
+        clients: any ClientStore, users: any UserStore, tokens: any TokenLookupStore, passwordHasher: PasswordHasher,
+        superAdminUsername: String?, clock: Clock
+    ) {
+        self.clients = clients
+        self.users = users
+        self.tokens = tokens
+        self.passwordHasher = passwordHasher
+        self.superAdminUsername = superAdminUsername
+        self.clock = clock
+    }
+
+    public func handle(form: FormParameters, authorization: String?) async throws -> IntrospectionResponse {
+        try await authorizeCaller(try ClientCredentials.from(authorization: authorization, form: form))
+        let token = try form.required("token")
+        let hint = form["token_type_hint"].flatMap(TokenKind.init(rawValue:))
+        guard let found = try await tokens.findToken(digest: TokenCipher.digest(of: token), preferring: hint),
+            found.isActive(at: clock.now())
+        else { return .inactive }
+        return .active(found)
+    }
+
+    private func authorizeCaller(_ credentials: ClientCredentials?) async throws {
+        guard let credentials else {
+            throw OAuthError.invalidClient.with(description: "Introspection requires HTTP Basic authentication.")
+        }
+        if let client = try await clients.client(id: credentials.clientID),
+            ClientSecret.matches(credentials.secret, digest: client.secretDigest)
+        {
+            guard client.mayIntrospect else {
+                throw OAuthError.invalidClient.with(description: "The client is not allowed to introspect tokens.")
+            }
+            return
+        }
+        if credentials.clientID == superAdminUsername, let admin = try await users.user(named: credentials.clientID),
+            await passwordHasher.verify(credentials.secret, against: admin.passwordHash)
+        {
+            return
+        }
+        throw OAuthError.invalidClient
+    }
+}
+
+/// RFC 7662 §2.2: an active token's claims, or exactly `{"active":false}`.
+public enum IntrospectionResponse: Sendable, Equatable {
+    case inactive
+    case active(FoundToken)
+
+    public var json: String {
+        guard case .active(let token) = self else { return #"{"active":false}"# }
+        var object = JSONObjectWriter()
+        object.add("active", true)
+        object.add("scope", token.scope)
+        object.add("client_id", token.clientID)
+        if case .user(let username) = token.subject { object.add("username", username) }
+        object.add("sub", token.subject.name)
+        object.add("token_type", token.kind == .accessToken ? "Bearer" : "refresh_token")
+        object.add("exp", Int(token.expiresAt / 1000))
+        object.add("iat", Int(token.issuedAt / 1000))
+        object.add("nbf", Int(token.issuedAt / 1000))
+        return object.finish()
+    }
+}

@@ -1,0 +1,27 @@
+/// `POST /oauth2/revoke` without HTTP (RFC 7009). The client authenticates as at
+/// the token endpoint; it may revoke only its own tokens.
+public struct RevocationEndpoint: Sendable {
+    private let authenticator: ClientAuthenticator
+    private let tokens: any TokenLookupStore
+    private let clock: Clock
+
+    public init(authenticator: ClientAuthenticator, tokens: any TokenLookupStore, clock: Clock) {
+        self.authenticator = authenticator
+        self.tokens = tokens
+        self.clock = clock
+    }
+
+    /// Returns normally for a revoked, unknown or already revoked token: RFC 7009
+    /// §2.2 answers 200 to all three, so a caller learns nothing about other tokens.
+    public func handle(form: FormParameters, authorization: String?) async throws {
+        let client = try await authenticator.authenticate(
+            try ClientCredentials.from(authorization: authorization, form: form))
+        let token = try form.required("token")
+        // token_type_hint only orders the lookup; both tables are searched (RFC 7009 §2.1).
+        let outcome = try await tokens.revokeToken(
+            digest: TokenCipher.digest(of: token), ownedBy: client.clientID, at: clock.now())
+        if outcome == .otherClient {
+            throw OAuthError.unauthorizedClient.with(description: "The token was issued to another client.")
+        }
+    }
+}

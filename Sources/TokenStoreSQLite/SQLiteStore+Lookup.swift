@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import TokenAuthority
+
+extension SQLiteStore: TokenLookupStore {
+    public func findToken(digest: [UInt8], preferring kind: TokenKind?) async throws -> FoundToken? {
+        let order: [TokenKind] = kind == .refreshToken ? [.refreshToken, .accessToken] : [.accessToken, .refreshToken]
+        return try await writer.read { db in
+            for kind in order {
+                if let found = try Self.find(db, digest: Data(digest), in: kind) { return found }
+            }
+            return nil
+        }
+    }
+
+    public func revokeToken(digest: [UInt8], ownedBy clientID: String?, at now: EpochMilliseconds) async throws
+        -> RevocationOutcome
+    {
+        try await durableWrite { db in
+            let hash = Data(digest)
+            guard let found = try Self.find(db, digest: hash, in: .accessToken) ?? Self.find(db, digest: hash, in: .refreshToken)
+            else { return .nothingToRevoke }
+            if let clientID, found.clientID != clientID { return .otherClient }
+            guard found.state == .active else { return .nothingToRevoke }
+            switch found.kind {
+            case .accessToken:
+                // The access token, and the refresh token issued with it.
+                try db.execute(
+                    sql: """
+                        UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ?
+                        WHERE state = 'ACTIVE' AND id = (SELECT refresh_token_id FROM access_tokens WHERE token_sha256 = ?)
+                        """, arguments: [now, hash])
+                try db.execute(
+                    sql: "UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ? WHERE token_sha256 = ?",
+                    arguments: [now, hash])
+            case .refreshToken:
+                // The refresh token, and the access tokens issued with it.
+                try db.execute(
+                    sql: """
+                        UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ?
+                        WHERE state = 'ACTIVE' AND refresh_token_id = (SELECT id FROM refresh_tokens WHERE token_sha256 = ?)
+                        """, arguments: [now, hash])
+                try db.execute(
+                    sql: "UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ? WHERE token_sha256 = ?",
+                    arguments: [now, hash])
+            }
+            return .revoked
+        }
+    }
+
+    private static func find(_ db: Database, digest: Data, in kind: TokenKind) throws -> FoundToken? {
+        let table = kind == .accessToken ? "access_tokens" : "refresh_tokens"
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT client_id, subject_type, subject, scope, state, issued_at, expires_at
+                        FROM \(table) WHERE token_sha256 = ?
+                        """), arguments: [digest]),
+            let subject = Subject(kind: row["subject_type"], name: row["subject"]),
+            let state = TokenState(rawValue: row["state"])
+        else { return nil }
+        return FoundToken(
+            kind: kind, clientID: row["client_id"], subject: subject, scope: row["scope"], state: state,
+            issuedAt: row["issued_at"], expiresAt: row["expires_at"])
+    }
+}

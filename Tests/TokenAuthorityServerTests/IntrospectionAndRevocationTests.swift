@@ -1,0 +1,170 @@
+import GRDB
+import HTTPTypes
+import NIOCore
+import Testing
+import TokenAuthority
+import TokenAuthorityServer
+import TokenAuthorityTesting
+import TokenStoreSQLite
+
+extension TestServer {
+    /// A form POST to `uri` with an Authorization header.
+    func post(_ uri: String, _ parameters: [(String, String)], authorization: String?) async throws -> HTTPReply {
+        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        if let authorization { headers[.authorization] = authorization }
+        return try await send(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: Form.encode(parameters)))
+    }
+
+    func introspect(_ token: String, as authorization: String?, hint: String? = nil) async throws -> HTTPReply {
+        var parameters = [("token", token)]
+        if let hint { parameters.append(("token_type_hint", hint)) }
+        return try await post("/oauth2/introspect", parameters, authorization: authorization)
+    }
+
+    func revoke(_ token: String, by client: ClientCredentials, hint: String? = nil) async throws -> HTTPReply {
+        var parameters = [("token", token)]
+        if let hint { parameters.append(("token_type_hint", hint)) }
+        return try await post("/oauth2/revoke", parameters, authorization: Form.basic(client))
+    }
+}
+
+let admin = Form.basic(raw: "admin:admin")
+
+/// RFC 7662 through `POST /oauth2/introspect`.
+@Suite("Introspection")
+struct IntrospectionTests {
+    @Test("an active access token shows its claims to the super admin, as in the seed's curl")
+    func activeToken() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client("app")
+            try await server.user("alice", password: "pw")
+            let issued = try await server.passwordGrant(client, username: "alice", password: "pw", scope: "openid")
+            let reply = try await server.introspect(try #require(issued.accessToken), as: admin)
+            #expect(reply.status == .ok)
+            expectNoStore(reply)
+            let json = try #require(reply.json)
+            #expect(json["active"] == .bool(true))
+            #expect(json["scope"]?.string == "openid")
+            #expect(json["client_id"]?.string == "app")
+            #expect(json["username"]?.string == "alice")
+            #expect(json["sub"]?.string == "alice")
+            #expect(json["token_type"]?.string == "Bearer")
+            let now = Int(server.clock.now / 1000)
+            #expect(json["iat"]?.int == now && json["nbf"]?.int == now && json["exp"]?.int == now + 3600)
+        }
+    }
+
+    @Test("renewed, revoked, expired, rotated and unknown tokens answer exactly {\"active\":false}")
+    func inactiveTokens() async throws {
+        try await TestServer.with({ $0.oauth.renewAccessTokenPerRequest = true }) { server in
+            let client = try await server.client("app")
+            try await server.user("alice", password: "pw")
+            let first = try await server.passwordGrant(client, username: "alice", password: "pw")
+            let second = try await server.passwordGrant(client, username: "alice", password: "pw")
+            let refreshed = try await server.token(
+                [("grant_type", "refresh_token"), ("refresh_token", try #require(second.refreshToken))], basic: client)
+            for token in [first.accessToken, first.refreshToken, second.accessToken, second.refreshToken, "nope"] {
+                let reply = try await server.introspect(try #require(token), as: admin)
+                #expect(reply.status == .ok)
+                #expect(reply.body == #"{"active":false}"#)
+            }
+            // The refreshed pair is active until it expires, whatever its stored state
+            #expect(try await server.introspect(try #require(refreshed.accessToken), as: admin).json?["active"] == .bool(true))
+            let viaRefresh = try await server.introspect(try #require(refreshed.refreshToken), as: admin, hint: "refresh_token")
+            #expect(viaRefresh.json?["token_type"]?.string == "refresh_token")
+            server.clock.advance(seconds: 3601)
+            #expect(try await server.introspect(try #require(refreshed.accessToken), as: admin).body == #"{"active":false}"#)
+        }
+    }
+
+    @Test("a client registered with --introspection may introspect; any other caller is invalid_client")
+    func callers() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client("app")
+            let issued = try await server.clientCredentialsGrant(client)
+            let token = try #require(issued.accessToken)
+            let inspector = try await Fixtures.registerClient(in: server.services.store, id: "rs", mayIntrospect: true)
+            #expect(try await server.introspect(token, as: Form.basic(inspector)).json?["active"] == .bool(true))
+            #expect(try await server.introspect(token, as: Form.basic(inspector)).json?["username"] == nil)
+            for caller in [Form.basic(client), Form.basic(raw: "admin:wrong"), nil] {
+                expectOAuthError(try await server.introspect(token, as: caller), status: 401, error: "invalid_client")
+            }
+            let missing = try await server.post("/oauth2/introspect", [], authorization: admin)
+            expectOAuthError(missing, status: 400, error: "invalid_request")
+        }
+    }
+
+    @Test("with create_admin_account = false the admin cannot introspect")
+    func noSuperAdmin() async throws {
+        try await TestServer.with({ $0.superAdmin.createAdminAccount = false }) { server in
+            expectOAuthError(try await server.introspect("x", as: admin), status: 401, error: "invalid_client")
+        }
+    }
+}
+
+/// RFC 7009 through `POST /oauth2/revoke`.
+@Suite("Revocation")
+struct RevocationTests {
+    @Test("revoking an access token revokes it and the refresh token issued with it")
+    func revokeAccessToken() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client("app")
+            try await server.user("alice", password: "pw")
+            let issued = try await server.passwordGrant(client, username: "alice", password: "pw")
+            let reply = try await server.revoke(try #require(issued.accessToken), by: client)
+            #expect(reply.status == .ok && reply.body.isEmpty)
+            expectNoStore(reply)
+            #expect(try await server.accessTokenStates() == ["REVOKED"])
+            #expect(try await server.refreshTokenStates() == ["REVOKED"])
+            // A new request gets a new pair
+            let again = try await server.passwordGrant(client, username: "alice", password: "pw")
+            #expect(again.accessToken != issued.accessToken)
+        }
+    }
+
+    @Test("revoking a refresh token revokes the access tokens issued with it")
+    func revokeRefreshToken() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client("app")
+            try await server.user("alice", password: "pw")
+            let issued = try await server.passwordGrant(client, username: "alice", password: "pw")
+            let reply = try await server.revoke(try #require(issued.refreshToken), by: client, hint: "refresh_token")
+            #expect(reply.status == .ok)
+            #expect(try await server.accessTokenStates() == ["REVOKED"])
+            #expect(try await server.refreshTokenStates() == ["REVOKED"])
+        }
+    }
+
+    @Test("unknown and already revoked tokens answer 200 with an empty body")
+    func unknownAndRepeated() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client("app")
+            let issued = try await server.clientCredentialsGrant(client)
+            for token in ["unknown", try #require(issued.accessToken), try #require(issued.accessToken)] {
+                let reply = try await server.revoke(token, by: client)
+                #expect(reply.status == .ok && reply.body.isEmpty)
+            }
+        }
+    }
+
+    @Test("another client's token is refused with unauthorized_client and nothing changes")
+    func otherClient() async throws {
+        try await TestServer.with { server in
+            let owner = try await server.client("owner")
+            let thief = try await server.client("thief")
+            let issued = try await server.clientCredentialsGrant(owner)
+            expectOAuthError(
+                try await server.revoke(try #require(issued.accessToken), by: thief), status: 400, error: "unauthorized_client")
+            #expect(try await server.accessTokenStates() == ["ACTIVE"])
+        }
+    }
+
+    @Test("revocation needs client authentication and a token")
+    func authenticationAndParameters() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client("app")
+            expectOAuthError(try await server.post("/oauth2/revoke", [("token", "x")], authorization: nil), status: 401, error: "invalid_client")
+            expectOAuthError(try await server.post("/oauth2/revoke", [], authorization: Form.basic(client)), status: 400, error: "invalid_request")
+        }
+    }
+}
