@@ -98,34 +98,12 @@ extension SQLiteStore: RefreshTokenStore {
             // Rotated: INACTIVE marks it as used, so presenting it again is a replay.
             try db.cachedStatement(sql: "UPDATE refresh_tokens SET state = 'INACTIVE', state_changed_at = ? WHERE id = ?")
                 .execute(arguments: [now, presented.id])
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO refresh_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope, state,
-                        issued_at, expires_at, family_id, state_changed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
-                Data(sealed.digest), Data(sealed.ciphertext), key.clientID, key.subject.kind, key.subject.name,
-                key.scope.description, issuedAt, expiresAt, presented.familyID, now,
-            ])
-            refresh = StoredRefreshToken(
-                id: db.lastInsertedRowID, ciphertext: sealed.ciphertext, issuedAt: issuedAt, expiresAt: expiresAt,
-                familyID: presented.familyID)
+            refresh = try insertRefreshToken(
+                db, sealed, key: key, issuedAt: issuedAt, expiresAt: expiresAt, familyID: presented.familyID, now: now)
         }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO access_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope,
-                    state, grant_type, issued_at, expires_at, refresh_token_id, family_id, state_changed_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', 'refresh_token', ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            Data(rotation.access.digest), Data(rotation.access.ciphertext), key.clientID, key.subject.kind,
-            key.subject.name, key.scope.description, rotation.issuedAt, rotation.accessExpiresAt, refresh.id,
-            refresh.familyID, now,
-        ])
-        return StoredToken(
-            accessTokenID: db.lastInsertedRowID, accessCiphertext: rotation.access.ciphertext,
-            issuedAt: rotation.issuedAt, expiresAt: rotation.accessExpiresAt, refreshToken: refresh)
+        return try insertAccessToken(
+            db, rotation.access, key: key, grantType: .refreshToken, issuedAt: rotation.issuedAt,
+            expiresAt: rotation.accessExpiresAt, refresh: refresh, now: now)
     }
 
     /// Every ACTIVE token descended from the family's original grant becomes REVOKED.

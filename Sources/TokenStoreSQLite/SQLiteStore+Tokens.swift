@@ -38,22 +38,16 @@ extension SQLiteStore: TokenStore {
                         sql: "UPDATE refresh_tokens SET state = ?, state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'"
                     ).execute(arguments: [refreshRetiring.rawValue, now, old.id])
                 }
-                refresh = try Self.insertRefreshToken(db, newToken, key: key)
+                guard let sealed = newToken.refresh else {
+                    throw DatabaseError(message: "a refresh token was planned but not prepared")
+                }
+                refresh = try Self.insertRefreshToken(
+                    db, sealed, key: key, issuedAt: newToken.issuedAt, expiresAt: newToken.refreshExpiresAt,
+                    familyID: newToken.familyID, now: now)
             }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO access_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope,
-                        state, grant_type, issued_at, expires_at, refresh_token_id, family_id, state_changed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
-                Data(newToken.access.digest), Data(newToken.access.ciphertext), key.clientID, key.subject.kind,
-                key.subject.name, key.scope.description, newToken.grantType.rawValue, newToken.issuedAt,
-                newToken.accessExpiresAt, refresh?.id, refresh?.familyID, now,
-            ])
-            return StoredToken(
-                accessTokenID: db.lastInsertedRowID, accessCiphertext: newToken.access.ciphertext,
-                issuedAt: newToken.issuedAt, expiresAt: newToken.accessExpiresAt, refreshToken: refresh)
+            return try Self.insertAccessToken(
+                db, newToken.access, key: key, grantType: newToken.grantType, issuedAt: newToken.issuedAt,
+                expiresAt: newToken.accessExpiresAt, refresh: refresh, now: now)
         }
     }
 
@@ -117,22 +111,5 @@ extension SQLiteStore: TokenStore {
                     id: id, ciphertext: [UInt8](row["r_sealed"] as Data), issuedAt: row["r_issued_at"],
                     expiresAt: row["r_expires_at"], familyID: row["r_family_id"] ?? id)
             })
-    }
-
-    private static func insertRefreshToken(_ db: Database, _ newToken: NewTokenPair, key: TokenKey) throws -> StoredRefreshToken {
-        guard let sealed = newToken.refresh else { throw DatabaseError(message: "a refresh token was planned but not prepared") }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO refresh_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope, state,
-                    issued_at, expires_at, family_id, state_changed_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            Data(sealed.digest), Data(sealed.ciphertext), key.clientID, key.subject.kind, key.subject.name,
-            key.scope.description, newToken.issuedAt, newToken.refreshExpiresAt, newToken.familyID, newToken.issuedAt,
-        ])
-        return StoredRefreshToken(
-            id: db.lastInsertedRowID, ciphertext: sealed.ciphertext, issuedAt: newToken.issuedAt,
-            expiresAt: newToken.refreshExpiresAt, familyID: newToken.familyID)
     }
 }
