@@ -20,7 +20,9 @@ public func buildApplication(
     return Application(
         router: buildRouter(services: services, logger: logger),
         configuration: .init(address: .hostname(server.hostname, port: server.port), serverName: "token-authority"),
-        services: [CheckpointService(checkpointer: services.checkpointer)],
+        services: [
+            CheckpointService(checkpointer: services.checkpointer), TokenCleanupService(services: services, logger: logger),
+        ],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? server.port) },
         logger: logger)
 }

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import TokenAuthority
+import TokenAuthorityServer
 import TokenStoreSQLite
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Inspect and revoke tokens.", subcommands: [List.self, Revoke.self])
+        commandName: "token", abstract: "Inspect, revoke and purge tokens.",
+        subcommands: [List.self, Revoke.self, Purge.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List access tokens, newest first (never their values).")
@@ -43,6 +45,28 @@ struct TokenCommand: AsyncParsableCommand {
             if json { return try printJSON(["revoked": revoked]) }
             guard revoked else { throw CommandError("no ACTIVE token has that value") }
             print("revoked")
+        }
+    }
+
+    /// SPEC §6 "Cleanup", on demand: what the background cleanup deletes, whether
+    /// or not `[oauth.token_cleanup] enable` is set.
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete the token rows no longer needed: inactive or expired longer than retain_inactive_tokens_for.")
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let configuration = try options.load()
+            let store = try SQLiteStore.open(
+                path: configuration.database.path, migrations: try options.migrationFiles(), now: Clock.system.now())
+            let deleted = try await store.purgeTokens(
+                now: Clock.system.now(),
+                retainFor: EpochMilliseconds(configuration.tokenCleanup.retainInactiveTokensFor) * 1000)
+            if json {
+                return try printJSON(["access_tokens": deleted.accessTokens, "refresh_tokens": deleted.refreshTokens])
+            }
+            print("deleted \(deleted.accessTokens) access token rows and \(deleted.refreshTokens) refresh token rows")
         }
     }
 }
