@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 import TokenAuthority
 import TokenAuthorityTesting
@@ -101,6 +102,28 @@ import TokenStoreSQLite
         #expect(try await store.revokeToken(digest: [0], ownedBy: nil, at: 6000) == .nothingToRevoke)
         // The connection is back to synchronous = NORMAL for issuance (1 = NORMAL).
         #expect(try await store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)
+    }
+
+    @Test func revocationCommitsWithAFullSyncWhileIssuanceDoesNot() async throws {
+        // Given the writer connection's statements traced
+        let statements = Mutex<[String]>([])
+        try await store.writer.write { db in
+            db.trace { event in
+                if case .statement(let statement) = event { statements.withLock { $0.append(statement.sql) } }
+            }
+        }
+        // When a token is issued, then revoked
+        let pair = try newPair()
+        _ = try await store.issue(pair, for: key) { _ in .issue(retiring: .expired, refresh: .issueNew(retiring: .expired)) }
+        let issuance = statements.withLock { $0 }
+        #expect(try await store.revokeToken(digest: pair.access.digest, ownedBy: nil, at: 5000) == .revoked)
+        let revocation = statements.withLock { Array($0.dropFirst(issuance.count)) }
+        // Then only the revocation's COMMIT runs under synchronous = FULL (SPEC §6)
+        #expect(!issuance.contains { $0.contains("synchronous = FULL") })
+        let full = try #require(revocation.firstIndex { $0.contains("synchronous = FULL") })
+        let commit = try #require(revocation.firstIndex { $0.hasPrefix("COMMIT") })
+        let normal = try #require(revocation.firstIndex { $0.contains("synchronous = NORMAL") })
+        #expect(full < commit && commit < normal)
     }
 
     @Test func revokingARefreshTokenRevokesItsAccessTokens() async throws {
