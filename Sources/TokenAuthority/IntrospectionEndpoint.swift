@@ -2,7 +2,7 @@
 /// admin (HTTP Basic username and password, the seeds' `curl -u admin:admin`) or
 /// a client registered with `--introspection`; anyone else is `invalid_client`.
 public struct IntrospectionEndpoint: Sendable {
-    private let clients: any ClientStore
+    private let authenticator: ClientAuthenticator
     private let users: any UserStore
     private let tokens: any TokenLookupStore
     private let passwordHasher: PasswordHasher
@@ -11,10 +11,11 @@ public struct IntrospectionEndpoint: Sendable {
     private let clock: Clock
 
     public init(
-        clients: any ClientStore, users: any UserStore, tokens: any TokenLookupStore, passwordHasher: PasswordHasher,
+        authenticator: ClientAuthenticator, users: any UserStore, tokens: any TokenLookupStore,
+        passwordHasher: PasswordHasher,
         superAdminUsername: String?, clock: Clock
     ) {
-        self.clients = clients
+        self.authenticator = authenticator
         self.users = users
         self.tokens = tokens
         self.passwordHasher = passwordHasher
@@ -36,13 +37,14 @@ public struct IntrospectionEndpoint: Sendable {
         guard let credentials else {
             throw OAuthError.invalidClient.with(description: "Introspection requires HTTP Basic authentication.")
         }
-        if let client = try await clients.client(id: credentials.clientID),
-            ClientSecret.matches(credentials.secret, digest: client.secretDigest)
-        {
+        do {
+            let client = try await authenticator.authenticate(credentials)
             guard client.mayIntrospect else {
                 throw OAuthError.invalidClient.with(description: "The client is not allowed to introspect tokens.")
             }
             return
+        } catch let error as OAuthError where error == .invalidClient {
+            // Not a client: perhaps the super admin.
         }
         if credentials.clientID == superAdminUsername, let admin = try await users.user(named: credentials.clientID),
             await passwordHasher.verify(credentials.secret, against: admin.passwordHash)

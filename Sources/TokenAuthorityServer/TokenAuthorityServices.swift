@@ -35,7 +35,7 @@ public struct TokenAuthorityServices: Sendable {
         let issuer = TokenIssuer(store: store, cipher: cipher, settings: configuration.oauth, clock: clock)
         let authenticator = ClientAuthenticator(clients: store)
         introspectionEndpoint = IntrospectionEndpoint(
-            clients: store, users: store, tokens: store, passwordHasher: passwordHasher,
+            authenticator: authenticator, users: store, tokens: store, passwordHasher: passwordHasher,
             superAdminUsername: configuration.superAdmin.createAdminAccount ? configuration.superAdmin.username : nil,
             clock: clock)
         revocationEndpoint = RevocationEndpoint(authenticator: authenticator, tokens: store, clock: clock)

@@ -33,11 +33,7 @@ public enum ClientSecret {
 
     /// Compares digests in constant time.
     public static func matches(_ secret: String, digest: [UInt8]) -> Bool {
-        let presented = Self.digest(secret)
-        guard presented.count == digest.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(presented, digest) { difference |= a ^ b }
-        return difference == 0
+        constantTimeEquals(Self.digest(secret), digest)
     }
 
     static func randomBase64URL(byteCount: Int) -> String {

@@ -57,7 +57,7 @@ public struct PasswordHasher: Sendable {
         guard let parsed = ParsedHash(stored) else { return false }
         return (try? await Self.workers.run {
             let derived = try Self.derive(password, salt: parsed.salt, cost: parsed.cost)
-            return Self.constantTimeEquals(derived, parsed.hash)
+            return constantTimeEquals(derived, parsed.hash)
         }) ?? false
     }
 
@@ -66,13 +66,6 @@ public struct PasswordHasher: Sendable {
             from: Array(password.utf8), salt: salt, outputByteCount: 32,
             rounds: 1 << cost.logRounds, blockSize: cost.blockSize, parallelism: cost.parallelism)
         return key.withUnsafeBytes { Array($0) }
-    }
-
-    private static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
     }
 
     private static let workers = BlockingWorkers(count: max(1, ProcessInfo.processInfo.activeProcessorCount))
