@@ -1,4 +1,5 @@
 import Foundation
+import TokenAuthority
 
 /// The AES-256 key that seals tokens at rest (SPEC §6), kept in its own file
 /// beside the database: a copy of the database file alone reveals no token.
@@ -12,8 +13,7 @@ public enum ServerKeyFile {
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        var generator = SystemRandomNumberGenerator()
-        let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let key = secureRandomBytes(32)
         let temporary = "\(path).\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw KeyFileError(path: temporary, reason: String(cString: strerror(errno))) }

@@ -16,7 +16,10 @@ public enum ClientSecret {
 
     /// 32 random bytes (256 bits), base64url without padding: 43 characters.
     public static func generate() -> String {
-        randomBase64URL(byteCount: 32)
+        Data(secureRandomBytes(32)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     /// 24 random letters and digits (about 143 bits). Never starts with "-", which
@@ -34,14 +37,5 @@ public enum ClientSecret {
     /// Compares digests in constant time.
     public static func matches(_ secret: String, digest: [UInt8]) -> Bool {
         constantTimeEquals(Self.digest(secret), digest)
-    }
-
-    static func randomBase64URL(byteCount: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -44,8 +44,7 @@ public struct PasswordHasher: Sendable {
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost
         return try await Self.workers.run {
-            var generator = SystemRandomNumberGenerator()
-            let salt = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let salt = secureRandomBytes(16)
             let derived = try Self.derive(password, salt: salt, cost: cost)
             return "$scrypt$ln=\(cost.logRounds),r=\(cost.blockSize),p=\(cost.parallelism)$"
                 + "\(Data(salt).base64EncodedString())$\(Data(derived).base64EncodedString())"
