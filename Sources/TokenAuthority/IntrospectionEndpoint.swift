@@ -6,15 +6,16 @@ public struct IntrospectionEndpoint: Sendable {
     private let users: any UserStore
     private let tokens: any TokenLookupStore
     private let passwordHasher: PasswordHasher
+    private let minter: AccessTokenMinter
     /// `nil` when `[super_admin] create_admin_account = false`.
     private let superAdminUsername: String?
     private let clock: Clock
 
     public init(
         authenticator: ClientAuthenticator, users: any UserStore, tokens: any TokenLookupStore,
-        passwordHasher: PasswordHasher,
-        superAdminUsername: String?, clock: Clock
+        passwordHasher: PasswordHasher, minter: AccessTokenMinter, superAdminUsername: String?, clock: Clock
     ) {
+        self.minter = minter
         self.authenticator = authenticator
         self.users = users
         self.tokens = tokens
@@ -27,7 +28,7 @@ public struct IntrospectionEndpoint: Sendable {
         try await authorizeCaller(try ClientCredentials.from(authorization: authorization, form: form))
         let token = try form.required("token")
         let hint = form["token_type_hint"].flatMap(TokenKind.init(rawValue:))
-        guard let found = try await tokens.findToken(digest: TokenCipher.digest(of: token), preferring: hint),
+        guard let found = try await tokens.findToken(digest: await minter.lookupDigest(of: token), preferring: hint),
             found.isActive(at: clock.now())
         else { return .inactive }
         return .active(found)

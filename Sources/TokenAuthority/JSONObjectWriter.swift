@@ -21,6 +21,23 @@ public struct JSONObjectWriter {
         text += value ? "true" : "false"
     }
 
+    /// An array of strings.
+    public mutating func add(_ name: String, _ values: [String]) {
+        member(name)
+        text += "["
+        for (index, value) in values.enumerated() {
+            if index > 0 { text += "," }
+            Self.appendQuoted(value, to: &text)
+        }
+        text += "]"
+    }
+
+    /// An array of values that are JSON texts already (e.g. stored JWKs).
+    public mutating func add(_ name: String, json values: [String]) {
+        member(name)
+        text += "[" + values.joined(separator: ",") + "]"
+    }
+
     public mutating func finish() -> String {
         text + "}"
     }

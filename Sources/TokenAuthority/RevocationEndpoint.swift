@@ -3,10 +3,12 @@
 public struct RevocationEndpoint: Sendable {
     private let authenticator: ClientAuthenticator
     private let tokens: any TokenLookupStore
+    private let minter: AccessTokenMinter
     private let clock: Clock
 
-    public init(authenticator: ClientAuthenticator, tokens: any TokenLookupStore, clock: Clock) {
+    public init(authenticator: ClientAuthenticator, tokens: any TokenLookupStore, minter: AccessTokenMinter, clock: Clock) {
         self.authenticator = authenticator
+        self.minter = minter
         self.tokens = tokens
         self.clock = clock
     }
@@ -19,7 +21,7 @@ public struct RevocationEndpoint: Sendable {
         let token = try form.required("token")
         // token_type_hint only orders the lookup; both tables are searched (RFC 7009 §2.1).
         let outcome = try await tokens.revokeToken(
-            digest: TokenCipher.digest(of: token), ownedBy: client.clientID, at: clock.now())
+            digest: await minter.lookupDigest(of: token), ownedBy: client.clientID, at: clock.now())
         if outcome == .otherClient {
             throw OAuthError.unauthorizedClient.with(description: "The token was issued to another client.")
         }

@@ -1,25 +1,35 @@
-/// Issues opaque tokens for a key with WSO2's reuse and renewal semantics
-/// (SPEC §5): decides with `IssuancePolicy`, lets the store apply the decision in
-/// one transaction, and opens the stored ciphertexts into the response.
+/// Issues tokens for a key with WSO2's reuse and renewal semantics (SPEC §5):
+/// decides with `IssuancePolicy`, lets the store apply the decision in one
+/// transaction, and opens the stored ciphertexts into the response.
+///
+/// JWT access tokens follow WSO2 API Manager: a new token on every request,
+/// whatever `renew_access_token_per_request` says, the previous ACTIVE token of
+/// the key (and its refresh token) REVOKED in the same transaction.
 public struct TokenIssuer: Sendable {
     private let store: any TokenStore
     private let cipher: TokenCipher
+    private let minter: AccessTokenMinter
     private let settings: OAuthSettings
     private let clock: Clock
 
-    public init(store: any TokenStore, cipher: TokenCipher, settings: OAuthSettings, clock: Clock) {
+    public init(
+        store: any TokenStore, cipher: TokenCipher, minter: AccessTokenMinter, settings: OAuthSettings, clock: Clock
+    ) {
         self.store = store
         self.cipher = cipher
+        self.minter = minter
         self.settings = settings
         self.clock = clock
     }
 
-    public func issue(for key: TokenKey, grantType: GrantType) async throws -> TokenResponse {
+    public func issue(for key: TokenKey, grantType: GrantType, format: AccessTokenFormat = .opaque) async throws
+        -> TokenResponse
+    {
         let now = clock.now()
         let accessValidity = EpochMilliseconds(settings.accessTokenValidity(for: key.subject)) * 1000
         let policy = IssuancePolicy(
-            renewPerRequest: settings.renewAccessTokenPerRequest, issuesRefreshToken: key.hasRefreshToken,
-            accessTokenValidity: accessValidity, now: now)
+            renewPerRequest: settings.renewAccessTokenPerRequest || format == .jwt,
+            issuesRefreshToken: key.hasRefreshToken, accessTokenValidity: accessValidity, now: now)
 
         // Reuse fast path: a plain read, no write lock. The write path below decides
         // again inside its transaction, so a race here only costs a transaction.
@@ -29,20 +39,27 @@ public struct TokenIssuer: Sendable {
             return try response(for: active, key: key, now: now)
         }
 
+        let access = try await minter.mint(format, for: key, issuedAt: now, expiresAt: now + accessValidity)
         let newToken = NewTokenPair(
             grantType: grantType,
-            access: try cipher.seal(TokenCipher.newToken()),
+            access: access.sealed,
             issuedAt: now,
             accessExpiresAt: now + accessValidity,
             refresh: key.hasRefreshToken ? try cipher.seal(TokenCipher.newToken()) : nil,
             refreshExpiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000)
         let active = try await store.issue(newToken, for: key) { policy.decide($0) }
-        return try response(for: active, key: key, now: now)
+        // A JWT is never reused (the policy renews), so the ACTIVE token is the one just minted.
+        return try response(for: active, key: key, now: now, minted: access)
     }
 
-    private func response(for token: StoredToken, key: TokenKey, now: EpochMilliseconds) throws -> TokenResponse {
-        TokenResponse(
-            accessToken: try cipher.open(token.accessCiphertext),
+    private func response(
+        for token: StoredToken, key: TokenKey, now: EpochMilliseconds, minted: MintedAccessToken? = nil
+    ) throws -> TokenResponse {
+        // A JWT's row keeps no ciphertext: its value is only ever the one just minted.
+        let accessToken =
+            if let minted, minted.sealed.signingKeyID != nil { minted.value } else { try cipher.open(token.accessCiphertext) }
+        return TokenResponse(
+            accessToken: accessToken,
             refreshToken: try token.refreshToken.map { try cipher.open($0.ciphertext) },
             scope: key.scope,
             expiresIn: Int(max(0, token.expiresAt - now) / 1000))

@@ -1,24 +1,20 @@
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
 import TokenAuthority
 
-public struct TLSNotSupportedError: Error, CustomStringConvertible {
-    public var description: String {
-        "[server.tls] enabled = true: HTTPS is not supported yet; set enabled = false and terminate TLS in a proxy"
-    }
-}
-
-/// Builds the HTTP application over prepared services.
+/// Builds the HTTP application over prepared services: HTTPS with `certificate`,
+/// plain HTTP without one (`[server.tls] enabled = false`, behind a proxy).
 /// - Parameter onListening: called with the bound port once the server accepts connections.
 public func buildApplication(
-    services: TokenAuthorityServices, logger: Logger,
+    services: TokenAuthorityServices, certificate: ServerCertificate?, logger: Logger,
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let server = services.configuration.server
-    guard !server.tls.enabled else { throw TLSNotSupportedError() }
     return Application(
         router: buildRouter(services: services, logger: logger),
+        server: try certificate.map { try .tls(.http1(), tlsConfiguration: $0.tlsConfiguration) } ?? .http1(),
         configuration: .init(address: .hostname(server.hostname, port: server.port), serverName: "token-authority"),
         services: [
             CheckpointService(checkpointer: services.checkpointer), TokenCleanupService(services: services, logger: logger),
@@ -35,6 +31,7 @@ public func buildRouter(services: TokenAuthorityServices, logger: Logger) -> Rou
         TokenStatusController(
             introspection: services.introspectionEndpoint, revocation: services.revocationEndpoint, logger: logger
         ).endpoints)
+    router.addRoutes(DiscoveryController(services: services, logger: logger).endpoints)
     router.addRoutes(HealthController(store: services.store, logger: logger).endpoints)
     return router
 }

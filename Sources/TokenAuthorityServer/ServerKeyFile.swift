@@ -11,20 +11,11 @@ public enum ServerKeyFile {
         if let existing = FileManager.default.contents(atPath: path) {
             return try validate(Array(existing), path: path)
         }
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let key = secureRandomBytes(32)
-        let temporary = "\(path).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw KeyFileError(path: temporary, reason: String(cString: strerror(errno))) }
-        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
-        close(fd)
-        defer { unlink(temporary) }
-        guard written == key.count else { throw KeyFileError(path: temporary, reason: "short write") }
-        if link(temporary, path) != 0 {
-            guard errno == EEXIST, let existing = FileManager.default.contents(atPath: path) else {
-                throw KeyFileError(path: path, reason: String(cString: strerror(errno)))
+        if try !SecretFile.createExclusively(path: path, contents: key) {
+            // Another process created it first: use theirs.
+            guard let existing = FileManager.default.contents(atPath: path) else {
+                throw KeyFileError(path: path, reason: "cannot read the file")
             }
             return try validate(Array(existing), path: path)
         }

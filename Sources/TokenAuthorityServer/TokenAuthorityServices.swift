@@ -11,6 +11,8 @@ public struct TokenAuthorityServices: Sendable {
     /// Copies the WAL back into the database between requests.
     public let checkpointer: WALCheckpointer
     public let cipher: TokenCipher
+    /// Signs JWT access tokens with the keys of `signing_keys`.
+    let signingKeys: SigningKeyRing
     public let passwordHasher: PasswordHasher
     public let clock: Clock
     public let tokenEndpoint: TokenEndpoint
@@ -32,20 +34,33 @@ public struct TokenAuthorityServices: Sendable {
         checkpointer = try WALCheckpointer(path: configuration.database.path)
         cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
         let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)
-        let issuer = TokenIssuer(store: store, cipher: cipher, settings: configuration.oauth, clock: clock)
+        signingKeys = SigningKeyRing(store: store, cipher: cipher, issuer: configuration.issuer, clock: clock)
+        let minter = AccessTokenMinter(cipher: cipher, signer: signingKeys)
+        let issuer = TokenIssuer(store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock)
         let authenticator = ClientAuthenticator(clients: store)
         introspectionEndpoint = IntrospectionEndpoint(
-            authenticator: authenticator, users: store, tokens: store, passwordHasher: passwordHasher,
+            authenticator: authenticator, users: store, tokens: store, passwordHasher: passwordHasher, minter: minter,
             superAdminUsername: configuration.superAdmin.createAdminAccount ? configuration.superAdmin.username : nil,
             clock: clock)
-        revocationEndpoint = RevocationEndpoint(authenticator: authenticator, tokens: store, clock: clock)
+        revocationEndpoint = RevocationEndpoint(authenticator: authenticator, tokens: store, minter: minter, clock: clock)
         tokenEndpoint = TokenEndpoint(
             authenticator: authenticator,
             grants: [
                 PasswordGrant(users: store, passwordHasher: passwordHasher, scopePolicy: scopePolicy, issuer: issuer),
                 ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: issuer),
-                RefreshTokenGrant(store: store, cipher: cipher, settings: configuration.oauth, clock: clock),
+                RefreshTokenGrant(
+                    store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock),
             ])
+    }
+
+    /// Puts the JWT signing key in place: the configured one, or one generated on first start.
+    public func ensureSigningKey() async throws -> SigningKeySetup.Outcome {
+        try await SigningKeySetup.prepare(configuration: configuration, store: store, cipher: cipher, clock: clock)
+    }
+
+    /// `keys rotate`: a new signing key; returns its id.
+    public func rotateSigningKey() async throws -> String {
+        try await SigningKeySetup.rotate(configuration: configuration, store: store, cipher: cipher, clock: clock)
     }
 
     /// Creates or updates the `[super_admin]` account.

@@ -31,6 +31,7 @@ public enum Fixtures {
             configuration: configuration(in: directory, adjust), clock: clock.clock,
             passwordHasher: cheapPasswordHasher)
         _ = try await services.ensureSuperAdmin()
+        _ = try await services.ensureSigningKey()
         return services
     }
 
@@ -39,13 +40,13 @@ public enum Fixtures {
     public static func registerClient(
         in store: any ClientStore, id: String = "client-\(UUID().uuidString)",
         grantTypes: [GrantType] = GrantType.defaultForNewClients, scopes: Set<String>? = nil,
-        mayIntrospect: Bool = false
+        mayIntrospect: Bool = false, tokenFormat: AccessTokenFormat = .opaque
     ) async throws -> ClientCredentials {
         let secret = ClientSecret.generate()
         try await store.createClient(
             Client(
                 clientID: id, name: id, secretDigest: ClientSecret.digest(secret), grantTypes: grantTypes,
-                scopes: scopes, tokenFormat: .opaque, mayIntrospect: mayIntrospect, createdAt: 0))
+                scopes: scopes, tokenFormat: tokenFormat, mayIntrospect: mayIntrospect, createdAt: 0))
         return ClientCredentials(clientID: id, secret: secret)
     }
 

@@ -158,13 +158,19 @@ public final class ServerProcess: Sendable {
     public let deployment: Deployment
     /// The port the server reported in its "listening on" line.
     public let port: Int
+    /// `https` or `http`, as the "listening on" line says.
+    public let scheme: String
+    public var usesTLS: Bool { scheme == "https" }
     private let process: Process
     private let stdoutPath: String
     private let stderrPath: String
 
-    private init(deployment: Deployment, port: Int, process: Process, stdoutPath: String, stderrPath: String) {
+    private init(
+        deployment: Deployment, port: Int, scheme: String, process: Process, stdoutPath: String, stderrPath: String
+    ) {
         self.deployment = deployment
         self.port = port
+        self.scheme = scheme
         self.process = process
         self.stdoutPath = stdoutPath
         self.stderrPath = stderrPath
@@ -228,12 +234,13 @@ public final class ServerProcess: Sendable {
             executable, ["serve", "--config", deployment.configPath], stdin: nil)
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
-            // "token-authority listening on http://HOST:PORT"
-            if let line = readText(stdoutPath).split(separator: "\n").first(where: { $0.contains("listening on http://") }),
+            // "token-authority listening on https://HOST:PORT" (http:// with TLS disabled)
+            if let line = readText(stdoutPath).split(separator: "\n").first(where: { $0.contains("listening on http") }),
                 let port = line.split(separator: ":").last.flatMap({ Int($0) })
             {
                 return ServerProcess(
-                    deployment: deployment, port: port, process: process, stdoutPath: stdoutPath, stderrPath: stderrPath)
+                    deployment: deployment, port: port, scheme: line.contains("https://") ? "https" : "http",
+                    process: process, stdoutPath: stdoutPath, stderrPath: stderrPath)
             }
             let failure: String?
             if !process.isRunning {

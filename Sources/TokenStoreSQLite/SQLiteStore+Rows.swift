@@ -32,12 +32,14 @@ extension SQLiteStore {
         try db.cachedStatement(
             sql: """
                 INSERT INTO access_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope,
-                    state, grant_type, issued_at, expires_at, refresh_token_id, family_id, state_changed_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?)
+                    state, grant_type, issued_at, expires_at, refresh_token_id, family_id, signing_key_id,
+                    state_changed_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             Data(sealed.digest), Data(sealed.ciphertext), key.clientID, key.subject.kind, key.subject.name,
-            key.scope.description, grantType.rawValue, issuedAt, expiresAt, refresh?.id, refresh?.familyID, now,
+            key.scope.description, grantType.rawValue, issuedAt, expiresAt, refresh?.id, refresh?.familyID,
+            sealed.signingKeyID, now,
         ])
         return StoredToken(
             accessTokenID: db.lastInsertedRowID, accessCiphertext: sealed.ciphertext, issuedAt: issuedAt,

@@ -35,9 +35,6 @@ struct ClientCommand: AsyncParsableCommand {
             guard let format = AccessTokenFormat(rawValue: tokenType) else {
                 throw CommandError("--token-type: expected opaque or jwt, found '\(tokenType)'")
             }
-            guard format == .opaque else {
-                throw CommandError("--token-type jwt: JWT access tokens are not supported yet; use opaque")
-            }
             let scopeList = try scopes.map { try ScopeSet(parsing: $0).scopes }
             let id = clientID ?? ClientSecret.generateClientID()
             guard !id.isEmpty, id.count <= 255, !id.contains(where: { $0.isWhitespace || $0 == ":" }) else {

@@ -30,9 +30,24 @@ struct ServeCommand: AsyncParsableCommand {
         case .unchanged, .disabled:
             break
         }
+        switch try await services.ensureSigningKey() {
+        case .generated(let keyID):
+            logger.info("generated the JWT signing key", metadata: ["kid": "\(keyID)"])
+        case .configured(let keyID), .existing(let keyID):
+            logger.info("JWT signing key", metadata: ["kid": "\(keyID)"])
+        }
+        let tls = configuration.server.tls
+        let certificate = try tls.enabled ? ServerCertificate.loadOrGenerate(tls) : nil
+        if let certificate {
+            let origin = certificate.origin == .generated ? "generated a self-signed certificate" : "TLS certificate"
+            logger.info(
+                "\(origin)",
+                metadata: ["certificate": "\(tls.certificate)", "sha256_fingerprint": "\(certificate.fingerprint)"])
+        }
+        let scheme = certificate == nil ? "http" : "https"
         let hostname = configuration.server.hostname
-        let app = try buildApplication(services: services, logger: logger) { port in
-            printNow("token-authority listening on http://\(hostname):\(port)")
+        let app = try buildApplication(services: services, certificate: certificate, logger: logger) { port in
+            printNow("token-authority listening on \(scheme)://\(hostname):\(port)")
         }
         try await app.runService()
     }

@@ -18,7 +18,10 @@ import TokenStoreSQLite
         let client = try await Fixtures.registerClient(in: stores[0], id: "app")
         let cipher = try TokenCipher(keyBytes: Array(repeating: 3, count: 32))
         let settings = OAuthSettings(renewAccessTokenPerRequest: renew)
-        let issuers = stores.map { TokenIssuer(store: $0, cipher: cipher, settings: settings, clock: .system) }
+        let minter = AccessTokenMinter(cipher: cipher, signer: nil)
+        let issuers = stores.map {
+            TokenIssuer(store: $0, cipher: cipher, minter: minter, settings: settings, clock: .system)
+        }
         let key = TokenKey(clientID: client.clientID, subject: .client(client.clientID), scope: .default)
 
         // When 32 requests for the same key arrive at once, spread over the pools

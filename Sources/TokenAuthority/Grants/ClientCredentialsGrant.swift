@@ -14,6 +14,6 @@ public struct ClientCredentialsGrant: GrantHandler {
         let requested = try ScopeSet(parsing: form["scope"])
         let scope = scopePolicy.grantedScope(requested: requested, clientScopes: client.scopes)
         let key = TokenKey(clientID: client.clientID, subject: .client(client.clientID), scope: scope)
-        return try await issuer.issue(for: key, grantType: grantType)
+        return try await issuer.issue(for: key, grantType: grantType, format: client.tokenFormat)
     }
 }

@@ -26,6 +26,6 @@ public struct PasswordGrant: GrantHandler {
         }
         let scope = scopePolicy.grantedScope(requested: requested, clientScopes: client.scopes)
         let key = TokenKey(clientID: client.clientID, subject: .user(user.username), scope: scope)
-        return try await issuer.issue(for: key, grantType: grantType)
+        return try await issuer.issue(for: key, grantType: grantType, format: client.tokenFormat)
     }
 }

@@ -4,14 +4,19 @@
 /// its whole family.
 public struct RefreshTokenGrant: GrantHandler {
     public let grantType = GrantType.refreshToken
-    private let store: any RefreshTokenStore
+    private let store: any RefreshTokenStore & TokenLookupStore
     private let cipher: TokenCipher
+    private let minter: AccessTokenMinter
     private let settings: OAuthSettings
     private let clock: Clock
 
-    public init(store: any RefreshTokenStore, cipher: TokenCipher, settings: OAuthSettings, clock: Clock) {
+    public init(
+        store: any RefreshTokenStore & TokenLookupStore, cipher: TokenCipher, minter: AccessTokenMinter,
+        settings: OAuthSettings, clock: Clock
+    ) {
         self.store = store
         self.cipher = cipher
+        self.minter = minter
         self.settings = settings
         self.clock = clock
     }
@@ -19,11 +24,13 @@ public struct RefreshTokenGrant: GrantHandler {
     public func handle(_ form: FormParameters, client: Client) async throws -> TokenResponse {
         let presented = try form.required("refresh_token")
         let requestedScope = try form["scope"].map { (scope) throws(OAuthError) in try ScopeSet(parsing: scope) }
+        let digest = TokenCipher.digest(of: presented)
         let now = clock.now()
+        let access = try await newAccessToken(for: client, digest: digest, requestedScope: requestedScope, now: now)
         let policy = RefreshPolicy(
             clientID: client.clientID, requestedScope: requestedScope, settings: settings, now: now,
-            newAccess: try cipher.seal(TokenCipher.newToken()), newRefresh: try cipher.seal(TokenCipher.newToken()))
-        switch try await store.refresh(digest: TokenCipher.digest(of: presented), at: now, decide: policy.decide) {
+            newAccess: access.sealed, newRefresh: try cipher.seal(TokenCipher.newToken()))
+        switch try await store.refresh(digest: digest, at: now, decide: policy.decide) {
         case .refused(let error):
             throw error
         case .replayed:
@@ -31,10 +38,32 @@ public struct RefreshTokenGrant: GrantHandler {
         case .rotated(let token, let scope):
             guard let refresh = token.refreshToken else { throw OAuthError.serverError }
             return TokenResponse(
-                accessToken: try cipher.open(token.accessCiphertext),
+                accessToken: access.value,
                 refreshToken: try cipher.open(refresh.ciphertext),
                 scope: scope,
                 expiresIn: Int(max(0, token.expiresAt - now) / 1000))
         }
+    }
+
+    /// The new access token, made before the write transaction. A JWT carries the
+    /// subject and scope of the presented refresh token's row, read first: they
+    /// never change, and `RefreshPolicy` grants exactly that key or refuses.
+    private func newAccessToken(
+        for client: Client, digest: [UInt8], requestedScope: ScopeSet?, now: EpochMilliseconds
+    ) async throws -> MintedAccessToken {
+        var format = client.tokenFormat
+        var key = TokenKey(clientID: client.clientID, subject: .client(client.clientID), scope: ScopeSet(validated: []))
+        if format == .jwt {
+            if let row = try await store.findToken(digest: digest, preferring: .refreshToken), row.kind == .refreshToken,
+                row.clientID == client.clientID
+            {
+                key = TokenKey(clientID: client.clientID, subject: row.subject, scope: requestedScope ?? row.scopeSet)
+            } else {
+                // The policy will refuse this request: sign nothing for it.
+                format = .opaque
+            }
+        }
+        let expiresAt = now + EpochMilliseconds(settings.accessTokenValidity(for: key.subject)) * 1000
+        return try await minter.mint(format, for: key, issuedAt: now, expiresAt: expiresAt)
     }
 }

@@ -28,6 +28,11 @@ public struct FoundToken: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
+    /// The stored scope, which was canonical when it was written.
+    public var scopeSet: ScopeSet {
+        ScopeSet(validated: scope.split(separator: " ").map(String.init))
+    }
+
     /// ACTIVE and not past its expiry, whatever the stored state says otherwise.
     public func isActive(at now: EpochMilliseconds) -> Bool {
         state == .active && expiresAt > now

@@ -38,14 +38,18 @@ public struct StoredRefreshToken: Sendable, Equatable {
 }
 
 /// A token's secret as it goes into the database: its SHA-256 for lookup, and the
-/// AES-GCM ciphertext so that reuse can hand the same token back.
+/// AES-GCM ciphertext so that reuse can hand the same token back. A JWT access
+/// token keeps no ciphertext, only the id of the key that signed it.
 public struct SealedToken: Sendable, Equatable {
     public var digest: [UInt8]
     public var ciphertext: [UInt8]
+    /// The `kid` that signed a JWT access token; `nil` for an opaque token.
+    public var signingKeyID: String?
 
-    public init(digest: [UInt8], ciphertext: [UInt8]) {
+    public init(digest: [UInt8], ciphertext: [UInt8], signingKeyID: String? = nil) {
         self.digest = digest
         self.ciphertext = ciphertext
+        self.signingKeyID = signingKeyID
     }
 }
 

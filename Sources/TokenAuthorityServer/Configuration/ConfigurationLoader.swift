@@ -48,6 +48,11 @@ public enum ConfigurationLoader {
         try reader.read("super_admin.username", into: &config.superAdmin.username)
         config.superAdmin.password = try reader.optionalString("super_admin.password")
         try reader.read("super_admin.create_admin_account", into: &config.superAdmin.createAdminAccount)
+        config.configuredIssuer = try reader.optionalString("oauth.issuer")
+        if let issuer = config.configuredIssuer, !Self.isIssuerURL(issuer) {
+            throw reader.error(at: "oauth.issuer", "must be an http or https URL without query or fragment (RFC 8414 §2), found '\(issuer)'")
+        }
+        config.jwt.signingKey = try reader.optionalString("oauth.jwt.signing_key")
         try reader.readScopePatterns("oauth.allowed_scopes", into: &config.oauth.allowedScopes)
         try reader.read(
             "oauth.token_renewal.renew_access_token_per_request", into: &config.oauth.renewAccessTokenPerRequest)
@@ -67,9 +72,18 @@ public enum ConfigurationLoader {
         for (name, value) in [
             ("server.hostname", config.server.hostname), ("database.path", config.database.path),
             ("database.key_file", config.database.keyFile), ("super_admin.username", config.superAdmin.username),
+            ("server.tls.certificate", config.server.tls.certificate),
+            ("server.tls.private_key", config.server.tls.privateKey), ("oauth.jwt.signing_key", config.jwt.signingKey ?? "-"),
         ] where value.isEmpty {
             throw reader.error(at: name, "must not be empty")
         }
         return Loaded(configuration: config, warnings: reader.unknownKeyWarnings())
+    }
+
+    private static func isIssuerURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme, ["https", "http"].contains(scheme),
+            url.host?.isEmpty == false
+        else { return false }
+        return url.query == nil && url.fragment == nil && !text.hasSuffix("/")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import NIOSSL
 import TokenAuthorityTesting
 
 /// An HTTP answer as a client sees it.
@@ -32,14 +33,25 @@ struct HTTPReply: Sendable, CustomStringConvertible {
 }
 
 extension ServerProcess {
-    /// One request on a fresh connection.
+    /// One request on a fresh connection; over HTTPS, a client that verifies
+    /// nothing, like `curl -k`, unless `tls` says otherwise.
     func request(
-        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: [UInt8]? = nil
+        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: [UInt8]? = nil,
+        tls: TLSConfiguration? = nil
     ) async throws -> HTTPReply {
-        try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+        let configuration = TestClient.Configuration(
+            tlsConfiguration: usesTLS ? (tls ?? Self.unverifiedTLS) : nil, serverName: "localhost")
+        return try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: configuration) { client in
             let request = TestClient.Request(path, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
             return HTTPReply(try await client.execute(request))
         }
+    }
+
+    /// `curl -k`: TLS without any certificate check.
+    static var unverifiedTLS: TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        return tls
     }
 
     /// `POST /oauth2/token` with `body` sent as is, form content type unless told otherwise,

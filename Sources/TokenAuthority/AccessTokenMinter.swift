@@ -1,0 +1,61 @@
+/// Makes new access tokens in the client's format and finds the row of a
+/// presented one (SPEC §5, §6).
+///
+/// - An opaque token is a random UUID; the database keeps its SHA-256 and its
+///   AES-GCM ciphertext, so that reuse can hand the same token back.
+/// - A JWT access token (RFC 9068) is signed by `signer`; the database keeps only
+///   the SHA-256 of `"jti:" + jti` and the signing key's id. The prefix keeps the
+///   two digest spaces apart: a jti, readable in any JWT, presented as if it were
+///   an opaque token never matches the JWT's row.
+public struct AccessTokenMinter: Sendable {
+    private let cipher: TokenCipher
+    private let signer: (any AccessTokenSigner)?
+
+    /// - Parameter signer: `nil` when JWT access tokens are not available.
+    public init(cipher: TokenCipher, signer: (any AccessTokenSigner)?) {
+        self.cipher = cipher
+        self.signer = signer
+    }
+
+    public func mint(
+        _ format: AccessTokenFormat, for key: TokenKey, issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds
+    ) async throws -> MintedAccessToken {
+        switch format {
+        case .opaque:
+            let token = TokenCipher.newToken()
+            return MintedAccessToken(value: token, sealed: try cipher.seal(token))
+        case .jwt:
+            guard let signer else { throw OAuthError.serverError.with(description: "JWT access tokens are not configured.") }
+            let tokenID = TokenCipher.newToken()
+            let signed = try await signer.sign(
+                AccessTokenClaims(tokenID: tokenID, key: key, issuedAt: issuedAt, expiresAt: expiresAt))
+            return MintedAccessToken(
+                value: signed.token,
+                sealed: SealedToken(digest: Self.digest(ofTokenID: tokenID), ciphertext: [], signingKeyID: signed.keyID))
+        }
+    }
+
+    /// The digest under which a presented token's row is stored: its verified
+    /// jti's for a JWT this server signed, the token's own for anything else.
+    public func lookupDigest(of presented: String) async -> [UInt8] {
+        if let signer, Self.looksLikeJWT(presented), let tokenID = await signer.verifiedTokenID(of: presented) {
+            return Self.digest(ofTokenID: tokenID)
+        }
+        return TokenCipher.digest(of: presented)
+    }
+
+    static func digest(ofTokenID tokenID: String) -> [UInt8] {
+        TokenCipher.digest(of: "jti:" + tokenID)
+    }
+
+    /// A JWS compact serialisation has exactly two dots; a UUID has none.
+    private static func looksLikeJWT(_ token: String) -> Bool {
+        token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 2
+    }
+}
+
+/// A new access token: the value the client gets, and what the database keeps.
+public struct MintedAccessToken: Sendable {
+    public var value: String
+    public var sealed: SealedToken
+}

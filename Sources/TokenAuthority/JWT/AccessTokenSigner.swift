@@ -1,0 +1,39 @@
+/// The claims of a JWT access token (RFC 9068 §2.2), before signing. The signer
+/// adds `iss`; `aud` is the client, as in WSO2 API Manager's JWT access tokens.
+public struct AccessTokenClaims: Sendable, Equatable {
+    /// `jti`: random, and the only part of the token the database keeps (hashed).
+    public var tokenID: String
+    /// `client_id`, `sub` (the user, or the client for client_credentials) and `scope`.
+    public var key: TokenKey
+    public var issuedAt: EpochMilliseconds
+    public var expiresAt: EpochMilliseconds
+
+    public init(tokenID: String, key: TokenKey, issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds) {
+        self.tokenID = tokenID
+        self.key = key
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A signed JWT access token and the `kid` of the key that signed it.
+public struct SignedAccessToken: Sendable, Equatable {
+    public var token: String
+    public var keyID: String
+
+    public init(token: String, keyID: String) {
+        self.token = token
+        self.keyID = keyID
+    }
+}
+
+/// Signs JWT access tokens with the current signing key, and recognises the
+/// tokens it signed. Implemented with jwt-kit by the server.
+public protocol AccessTokenSigner: Sendable {
+    func sign(_ claims: AccessTokenClaims) async throws -> SignedAccessToken
+
+    /// The `jti` of `token` when it is a JWT whose signature verifies with one of
+    /// the published keys; `nil` otherwise. Expiry and state are the database's
+    /// business, not the signature's.
+    func verifiedTokenID(of token: String) async -> String?
+}

@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+import JWTKit
+import Logging
+import TokenAuthority
+
+/// The JWT signing keys of this server, as `signing_keys` holds them: signs with
+/// the current key and verifies with every published one (SPEC §5 "JWT tokens").
+///
+/// The database is the only source of truth. Before each signature the current
+/// key's id is read (one indexed SELECT), so a `keys rotate` run by the operator,
+/// or by another process sharing the file, takes effect with the next token.
+actor SigningKeyRing: AccessTokenSigner {
+    private let store: any SigningKeyStore
+    private let cipher: TokenCipher
+    private let issuer: String
+    private let clock: Clock
+    private var keys = JWTKeyCollection()
+    private var currentKeyID: String?
+    private var loadedKeyIDs: Set<String> = []
+    /// When an unknown `kid` last caused a reload: garbage tokens must not turn
+    /// every introspection into a key reload.
+    private var lastUnknownKeyReload: EpochMilliseconds = .min
+
+    init(store: any SigningKeyStore, cipher: TokenCipher, issuer: String, clock: Clock) {
+        self.store = store
+        self.cipher = cipher
+        self.issuer = issuer
+        self.clock = clock
+    }
+
+    func sign(_ claims: AccessTokenClaims) async throws -> SignedAccessToken {
+        guard let keyID = try await store.currentSigningKeyID() else { throw OAuthError.serverError }
+        if keyID != currentKeyID { try await reload() }
+        guard keyID == currentKeyID else { throw OAuthError.serverError }
+        var header = JWTHeader()
+        header.typ = "at+jwt"  // RFC 9068 §2.1
+        let token = try await keys.sign(
+            AccessTokenPayload(claims, issuer: issuer), kid: JWKIdentifier(string: keyID), header: header)
+        return SignedAccessToken(token: token, keyID: keyID)
+    }
+
+    func verifiedTokenID(of token: String) async -> String? {
+        guard let keyID = Self.keyID(of: token) else { return nil }
+        if !loadedKeyIDs.contains(keyID) {
+            let now = clock.now()
+            guard now - lastUnknownKeyReload >= 1000 else { return nil }
+            lastUnknownKeyReload = now
+            try? await reload()
+        }
+        guard loadedKeyIDs.contains(keyID),
+            let payload = try? await keys.verify(token, as: AccessTokenPayload.self)
+        else { return nil }
+        return payload.jti.value
+    }
+
+    /// Loads the published keys; only the current one's private key is opened.
+    private func reload() async throws {
+        let records = try await store.publishedSigningKeys(at: clock.now())
+        let collection = JWTKeyCollection()
+        var current: String?
+        for record in records {
+            let kid = JWKIdentifier(string: record.keyID)
+            if record.retiredAt == nil {
+                let key = try SigningKey(record: record, cipher: cipher)
+                await collection.add(ecdsa: try ES256PrivateKey(backing: key.privateKey), kid: kid)
+                current = record.keyID
+            } else {
+                try await collection.add(jwk: JWK(json: record.publicJWK))
+            }
+        }
+        keys = collection
+        currentKeyID = current
+        loadedKeyIDs = Set(records.map(\.keyID))
+    }
+
+    /// The `kid` of a JWS header, read without trusting anything else in it.
+    private static func keyID(of token: String) -> String? {
+        guard let header = token.split(separator: ".", omittingEmptySubsequences: false).first,
+            let data = Base64URL.decode(String(header)),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["kid"] as? String
+    }
+}
