@@ -4,9 +4,12 @@
 /// - An opaque token is a random UUID; the database keeps its SHA-256 and its
 ///   AES-GCM ciphertext, so that reuse can hand the same token back.
 /// - A JWT access token (RFC 9068) is signed by `signer`; the database keeps only
-///   the SHA-256 of `"jti:" + jti` and the signing key's id. The prefix keeps the
-///   two digest spaces apart: a jti, readable in any JWT, presented as if it were
-///   an opaque token never matches the JWT's row.
+///   the SHA-256 of `"jti:" + jti` and the signing key's id.
+///
+/// The two digest spaces never meet: a JWT's digest input is 40 characters, and
+/// a presented token is digested as an opaque one only when it has the form of
+/// the 36-character UUIDs this server issues. So neither the jti (readable in any
+/// JWT) nor `"jti:" + jti` presented as an opaque token finds the JWT's row.
 public struct AccessTokenMinter: Sendable {
     private let cipher: TokenCipher
     private let signer: (any AccessTokenSigner)?
@@ -36,11 +39,14 @@ public struct AccessTokenMinter: Sendable {
     }
 
     /// The digest under which a presented token's row is stored: its verified
-    /// jti's for a JWT this server signed, the token's own for anything else.
-    public func lookupDigest(of presented: String) async -> [UInt8] {
-        if let signer, Self.looksLikeJWT(presented), let tokenID = await signer.verifiedTokenID(of: presented) {
+    /// jti's for a JWT this server signed, the token's own for an opaque token;
+    /// `nil` for anything else, which is no token of this server.
+    public func lookupDigest(of presented: String) async -> [UInt8]? {
+        if Self.looksLikeJWT(presented) {
+            guard let signer, let tokenID = await signer.verifiedTokenID(of: presented) else { return nil }
             return Self.digest(ofTokenID: tokenID)
         }
+        guard TokenCipher.isOpaqueToken(presented) else { return nil }
         return TokenCipher.digest(of: presented)
     }
 

@@ -28,7 +28,8 @@ public struct IntrospectionEndpoint: Sendable {
         try await authorizeCaller(try ClientCredentials.from(authorization: authorization, form: form))
         let token = try form.required("token")
         let hint = form["token_type_hint"].flatMap(TokenKind.init(rawValue:))
-        guard let found = try await tokens.findToken(digest: await minter.lookupDigest(of: token), preferring: hint),
+        guard let digest = await minter.lookupDigest(of: token),
+            let found = try await tokens.findToken(digest: digest, preferring: hint),
             found.isActive(at: clock.now())
         else { return .inactive }
         return .active(found)

@@ -20,8 +20,8 @@ public struct RevocationEndpoint: Sendable {
             try ClientCredentials.from(authorization: authorization, form: form))
         let token = try form.required("token")
         // token_type_hint only orders the lookup; both tables are searched (RFC 7009 §2.1).
-        let outcome = try await tokens.revokeToken(
-            digest: await minter.lookupDigest(of: token), ownedBy: client.clientID, at: clock.now())
+        guard let digest = await minter.lookupDigest(of: token) else { return }  // no token of this server
+        let outcome = try await tokens.revokeToken(digest: digest, ownedBy: client.clientID, at: clock.now())
         if outcome == .otherClient {
             throw OAuthError.unauthorizedClient.with(description: "The token was issued to another client.")
         }

@@ -13,6 +13,8 @@ public struct TokenAuthorityServices: Sendable {
     public let cipher: TokenCipher
     /// Signs JWT access tokens with the keys of `signing_keys`.
     let signingKeys: SigningKeyRing
+    /// Makes access tokens, and finds the row of a presented one (opaque or JWT).
+    public let minter: AccessTokenMinter
     public let passwordHasher: PasswordHasher
     public let clock: Clock
     public let tokenEndpoint: TokenEndpoint
@@ -35,7 +37,7 @@ public struct TokenAuthorityServices: Sendable {
         cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
         let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)
         signingKeys = SigningKeyRing(store: store, cipher: cipher, issuer: configuration.issuer, clock: clock)
-        let minter = AccessTokenMinter(cipher: cipher, signer: signingKeys)
+        minter = AccessTokenMinter(cipher: cipher, signer: signingKeys)
         let issuer = TokenIssuer(store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock)
         let authenticator = ClientAuthenticator(clients: store)
         introspectionEndpoint = IntrospectionEndpoint(

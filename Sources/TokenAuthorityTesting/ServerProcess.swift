@@ -85,16 +85,20 @@ public struct Deployment: Sendable {
     public static func withServer<Result>(
         config: String, _ body: (ServerProcess) async throws -> Result
     ) async throws -> Result {
-        try await with(config: config) { deployment in
-            let server = try await deployment.startServer()
-            do {
-                let result = try await body(server)
-                await server.stopOrKill()
-                return result
-            } catch {
-                await server.stopOrKill()
-                throw error
-            }
+        try await with(config: config) { deployment in try await deployment.withServer(body) }
+    }
+
+    /// Runs `body` with a server on this deployment, stopped afterwards whether `body`
+    /// succeeds or fails; the folder stays, so a test can start another server on it.
+    public func withServer<Result>(_ body: (ServerProcess) async throws -> Result) async throws -> Result {
+        let server = try await startServer()
+        do {
+            let result = try await body(server)
+            await server.stopOrKill()
+            return result
+        } catch {
+            await server.stopOrKill()
+            throw error
         }
     }
 
@@ -136,11 +140,13 @@ public struct Deployment: Sendable {
         return (process, stdoutPath, stderrPath)
     }
 
-    /// Runs a program to its end (killed after `timeout`, which then throws).
-    fileprivate func runProgram(
-        _ executable: URL, _ arguments: [String], stdin: String?, timeout: Duration
+    /// Runs a program (`curl`, `openssl`, ...) in the deployment's folder to its end; it is
+    /// killed after `timeout`, which then throws. `environment` replaces the inherited one.
+    public func runProgram(
+        _ executable: URL, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil,
+        timeout: Duration = .seconds(60)
     ) async throws -> CommandResult {
-        let (process, stdoutPath, stderrPath) = try launch(executable, arguments, stdin: stdin)
+        let (process, stdoutPath, stderrPath) = try launch(executable, arguments, stdin: stdin, environment: environment)
         guard await waitForExit(process, timeout: timeout) else {
             kill(process.processIdentifier, SIGKILL)
             _ = await waitForExit(process, timeout: .seconds(5))

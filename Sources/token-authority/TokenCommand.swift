@@ -40,8 +40,12 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let revoked = try await options.openStore().revokeToken(
-                digest: TokenCipher.digest(of: token), ownedBy: nil, at: Clock.system.now()) == .revoked
+            let services = try TokenAuthorityServices(
+                configuration: try options.load(), migrations: try options.migrationFiles())
+            var revoked = false
+            if let digest = await services.minter.lookupDigest(of: token) {
+                revoked = try await services.store.revokeToken(digest: digest, ownedBy: nil, at: Clock.system.now()) == .revoked
+            }
             if json { return try printJSON(["revoked": revoked]) }
             guard revoked else { throw CommandError("no ACTIVE token has that value") }
             print("revoked")

@@ -21,8 +21,9 @@ struct ConfigurationLoaderTests {
         #expect(loaded.warnings.isEmpty)
         #expect(config.server.hostname == "0.0.0.0")
         #expect(config.server.port == 9443)
-        // server.tls.enabled is not asserted: SPEC §3 shows true, the product defaults to false
-        // until it serves HTTPS (DeploymentConfiguration's doc comment); reported, not hidden here.
+        #expect(config.server.tls.enabled == true)
+        #expect(config.issuer == "https://localhost:9443")
+        #expect(config.jwt.signingKey == nil)
         #expect(config.server.tls.certificate == "data/tls/server.crt")
         #expect(config.server.tls.privateKey == "data/tls/server.key")
         #expect(config.database.path == "data/token-authority.sqlite3")

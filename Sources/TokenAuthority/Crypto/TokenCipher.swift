@@ -35,6 +35,11 @@ public struct TokenCipher: Sendable {
     public static func newToken() -> String {
         UUID().uuidString.lowercased()
     }
+
+    /// Has the form of `newToken()`: 36 characters, a UUID.
+    public static func isOpaqueToken(_ token: String) -> Bool {
+        token.utf8.count == 36 && UUID(uuidString: token) != nil
+    }
 }
 
 public enum TokenCipherError: Error, CustomStringConvertible {

@@ -35,9 +35,11 @@ struct TestServer: Sendable {
     @discardableResult
     func client(
         _ id: String = "client-\(UUID().uuidString.prefix(8))", grantTypes: [GrantType] = GrantType.defaultForNewClients,
-        scopes: Set<String>? = nil
+        scopes: Set<String>? = nil, format: AccessTokenFormat = .opaque, mayIntrospect: Bool = false
     ) async throws -> ClientCredentials {
-        try await Fixtures.registerClient(in: services.store, id: id, grantTypes: grantTypes, scopes: scopes)
+        try await Fixtures.registerClient(
+            in: services.store, id: id, grantTypes: grantTypes, scopes: scopes, mayIntrospect: mayIntrospect,
+            tokenFormat: format)
     }
 
     func user(_ username: String, password: String) async throws {

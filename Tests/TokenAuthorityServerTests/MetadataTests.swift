@@ -1,0 +1,47 @@
+import HTTPTypes
+import Testing
+import TokenAuthority
+import TokenAuthorityServer
+import TokenAuthorityTesting
+
+/// RFC 8414: `GET /.well-known/oauth-authorization-server`.
+@Suite("Authorization server metadata")
+struct MetadataTests {
+    @Test("issuer, the endpoints, grant types, client authentication methods and the known scopes")
+    func metadataDocument() async throws {
+        try await TestServer.with({ $0.configuredIssuer = "https://tokens.example.com" }) { server in
+            // Given a client with a scope list
+            try await server.client("app", scopes: ["read", "write"])
+
+            // When the metadata is fetched
+            let reply = try await server.send(uri: "/.well-known/oauth-authorization-server", method: .get)
+
+            // Then it names this server's issuer and endpoints
+            #expect(reply.status == .ok && reply.header("Content-Type") == "application/json")
+            let issuer = "https://tokens.example.com"
+            #expect(reply["issuer"] == .string(issuer))
+            #expect(reply["token_endpoint"] == .string(issuer + "/oauth2/token"))
+            #expect(reply["introspection_endpoint"] == .string(issuer + "/oauth2/introspect"))
+            #expect(reply["revocation_endpoint"] == .string(issuer + "/oauth2/revoke"))
+            #expect(reply["jwks_uri"] == .string(issuer + "/oauth2/jwks"))
+            #expect(reply["grant_types_supported"] == .array(["password", "client_credentials", "refresh_token"]))
+            #expect(reply["token_endpoint_auth_methods_supported"] == .array(["client_secret_basic", "client_secret_post"]))
+            #expect(reply["response_types_supported"] == .array([]))
+            // and the scopes it can name: the client's list and the plain allowed_scopes entries, no regex
+            #expect(reply["scopes_supported"] == .array(["openid", "read", "write"]))
+        }
+    }
+
+    @Test("the default issuer comes from [server]: https, the host name, the port; localhost for a wildcard address")
+    func defaultIssuer() {
+        var configuration = DeploymentConfiguration()
+        #expect(configuration.issuer == "https://localhost:9443")
+        configuration.server.hostname = "auth.example.com"
+        configuration.server.port = 8443
+        #expect(configuration.issuer == "https://auth.example.com:8443")
+        configuration.server.tls.enabled = false
+        #expect(configuration.issuer == "http://auth.example.com:8443")
+        configuration.server.hostname = "::1"
+        #expect(configuration.issuer == "http://[::1]:8443")
+    }
+}
