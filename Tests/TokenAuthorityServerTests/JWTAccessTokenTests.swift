@@ -103,6 +103,21 @@ struct JWTAccessTokenTests {
         }
     }
 
+    @Test("16 simultaneous requests of a JWT client: 16 distinct JWTs, exactly one ACTIVE")
+    func simultaneousRequests() async throws {
+        try await TestServer.with(Self.configure) { server in
+            let client = try await server.client("app", format: .jwt)
+            let replies = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
+                for _ in 0..<16 { group.addTask { try await server.clientCredentialsGrant(client) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == .ok }, "\(replies.filter { $0.status != .ok })")
+            #expect(Set(replies.compactMap(\.accessToken)).count == 16)
+            #expect(try await server.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
+            #expect(try await server.count("SELECT count(*) FROM access_tokens WHERE state = 'REVOKED'") == 15)
+        }
+    }
+
     @Test("opaque clients keep reuse beside JWT clients")
     func opaqueClientsStillReuse() async throws {
         try await TestServer.with(Self.configure) { server in
