@@ -5,7 +5,10 @@ client_credentials and refresh_token grants (RFC 6749 §4.3, §4.4, §6), token
 introspection (RFC 7662) and revocation (RFC 7009) the way Authlib's documentation
 shows, once with ``client_secret_basic`` and once with ``client_secret_post``.
 The server is ``token-authority serve`` from ``.build/debug`` (or
-``$TOKEN_AUTHORITY_BIN``) in a throw-away folder on a loopback port.
+``$TOKEN_AUTHORITY_BIN``) in a throw-away folder on a loopback port, over HTTPS
+with the self-signed certificate it generates on first start, which every
+request verifies (``harness.Deployment``); one test covers plain HTTP
+(``[server.tls] enabled = false``).
 
 Every test asks for its own ``device_…`` scope, which the server grants without
 validation and which is part of the token key (SPEC §5), so each test has a key
@@ -15,19 +18,15 @@ of its own and none sees another's tokens, whatever order they run in.
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from harness import Deployment, canonical
+
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 USERNAME = "alice"
 PASSWORD = "alice's password: correct horse battery staple"
@@ -35,13 +34,12 @@ SUPER_ADMIN = ("admin", "admin")
 USER_ACCESS_TOKEN_VALIDITY = 3600  # the default "1h" (SPEC §3)
 INACTIVE = {"active": False}  # RFC 7662 §2.2, and exactly what the seed shows
 
+# HTTPS, the default (SPEC §3): the server generates a self-signed pair on first
+# start and every request below verifies it (`Server.verify`).
 CONFIG = """\
 [server]
 hostname = "127.0.0.1"
 port = 0
-
-[server.tls]
-enabled = false
 
 [super_admin]
 username = "admin"
@@ -55,6 +53,7 @@ password = "admin"
 @dataclass(frozen=True)
 class Server:
     base_url: str
+    verify: str  # the generated certificate, for requests' `verify=`
     client_id: str  # registered with --introspection
     client_secret: str
     plain_client_id: str  # registered without --introspection
@@ -73,84 +72,19 @@ class Server:
         return f"{self.base_url}/oauth2/revoke"
 
 
-def _executable() -> Path:
-    override = os.environ.get("TOKEN_AUTHORITY_BIN")
-    if override:
-        path = Path(override)
-        if not os.access(path, os.X_OK):
-            pytest.exit(f"TOKEN_AUTHORITY_BIN={override} is not an executable file", returncode=2)
-        return path
-    path = REPOSITORY / ".build" / "debug" / "token-authority"
-    if not path.exists():
-        # scripts/test builds first; this only spares a lone `pytest interop` the step.
-        subprocess.run(["swift", "build", "--product", "token-authority"], cwd=REPOSITORY, check=True)
-    return path
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return ""
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    executable = _executable()
-    directory = tmp_path_factory.mktemp("token-authority-interop")
-    config = directory / "deployment.toml"
-    config.write_text(CONFIG)
-
-    def cli(*arguments: str, stdin: str | None = None) -> str:
-        result = subprocess.run(
-            [str(executable), *arguments, "--config", str(config)],
-            cwd=directory, input=stdin, capture_output=True, text=True, timeout=120,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"token-authority {' '.join(arguments)} exited {result.returncode}:\n{result.stderr}")
-        return result.stdout
-
-    # Output goes to files, not pipes: nothing blocks on a full pipe, and the log
-    # stays readable for the failure messages below.
-    stdout_path, stderr_path = directory / "serve.stdout", directory / "serve.stderr"
-    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen(
-            [str(executable), "serve", "--config", str(config)],
-            cwd=directory, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            match = re.search(r"token-authority listening on (http://\S+)", stdout_path.read_text(errors="replace"))
-            if match:
-                base_url = match.group(1)
-                break
-            if process.poll() is not None:
-                raise RuntimeError(f"token-authority serve exited {process.returncode}:\n{_tail(stderr_path)}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"token-authority serve printed no 'listening on' line in 60 s:\n{_tail(stderr_path)}")
-            time.sleep(0.05)
-
-        client = json.loads(cli("client", "create", "--name", "interop", "--introspection", "--json"))
-        plain = json.loads(cli("client", "create", "--name", "interop-no-introspection", "--json"))
-        cli("user", "create", USERNAME, "--password-stdin", stdin=PASSWORD + "\n")
-
+    with Deployment(tmp_path_factory.mktemp("token-authority-interop"), CONFIG) as deployment:
+        deployment.start()
+        assert deployment.base_url.startswith("https://"), deployment.base_url
+        client = json.loads(deployment.cli("client", "create", "--name", "interop", "--introspection", "--json"))
+        plain = json.loads(deployment.cli("client", "create", "--name", "interop-no-introspection", "--json"))
+        deployment.cli("user", "create", USERNAME, "--password-stdin", stdin=PASSWORD + "\n")
         yield Server(
-            base_url=base_url,
+            base_url=deployment.base_url, verify=deployment.verify,
             client_id=client["client_id"], client_secret=client["client_secret"],
             plain_client_id=plain["client_id"], plain_client_secret=plain["client_secret"],
         )
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                raise RuntimeError(f"token-authority serve did not stop within 30 s of SIGTERM:\n{_tail(stderr_path)}")
-    if process.returncode != 0:
-        raise RuntimeError(f"token-authority serve exited {process.returncode} on SIGTERM:\n{_tail(stderr_path)}")
 
 
 # MARK: - Helpers
@@ -163,21 +97,17 @@ def session(server: Server, method: str, *, client: str = "introspection", secre
         (server.client_id, server.client_secret) if client == "introspection"
         else (server.plain_client_id, server.plain_client_secret)
     )
-    return OAuth2Session(
+    s = OAuth2Session(
         client_id, secret if secret is not None else client_secret,
         token_endpoint_auth_method=method, revocation_endpoint_auth_method=method,
         scope=scope, default_timeout=30,
     )
-
-
-@pytest.fixture
-def scope(request: pytest.FixtureRequest) -> str:
-    """A scope set of this test's own: `openid` plus a `device_` scope named after the test."""
-    return "openid device_" + re.sub(r"[^A-Za-z0-9]+", "_", request.node.name).strip("_")
-
-
-def canonical(scope: str) -> str:
-    return " ".join(sorted(set(scope.split())))
+    # OAuth2Session is a requests.Session. Its `verify` loses to $REQUESTS_CA_BUNDLE
+    # when the session trusts the environment (requests' merge_environment_settings),
+    # and nothing from the environment (proxies, .netrc) belongs on a loopback test.
+    s.trust_env = False
+    s.verify = server.verify
+    return s
 
 
 def fetch_password_token(s: OAuth2Session, server: Server, scope: str | None = None):
@@ -298,18 +228,21 @@ def test_super_admin_introspects_like_the_seeds_curl(server, scope):
     with session(server, "client_secret_basic", scope=scope) as s:
         token = fetch_password_token(s, server)
 
-    response = requests.post(server.introspect_url, auth=SUPER_ADMIN, data={"token": token["access_token"]}, timeout=30)
+    response = requests.post(server.introspect_url, auth=SUPER_ADMIN, data={"token": token["access_token"]}, timeout=30,
+                             verify=server.verify)
     assert response.status_code == 200, response.text
     assert_no_store(response)
     assert_active_user_token(response.json(), server, scope)
 
-    response = requests.post(server.introspect_url, auth=SUPER_ADMIN, data={"token": "no-such-token"}, timeout=30)
+    response = requests.post(server.introspect_url, auth=SUPER_ADMIN, data={"token": "no-such-token"}, timeout=30,
+                             verify=server.verify)
     assert response.status_code == 200, response.text
     assert response.json() == INACTIVE
 
     # RFC 7662 §2.3: bad credentials at the introspection endpoint are a 401.
     response = requests.post(server.introspect_url, auth=("admin", "not-the-password"),
-                             data={"token": token["access_token"]}, timeout=30)
+                             data={"token": token["access_token"]}, timeout=30,
+                             verify=server.verify)
     assert response.status_code == 401, response.text
 
 
@@ -401,3 +334,24 @@ def test_revocation_and_introspection_reject_a_wrong_client_secret(server, metho
     # Nothing was revoked by the refused request.
     with session(server, method) as s:
         assert introspect(s, server, token["access_token"])["active"] is True
+
+
+# MARK: - Plain HTTP
+
+
+def test_plain_http_when_tls_is_disabled(tmp_path, scope):
+    # SPEC §3: `[server.tls] enabled = false` serves plain HTTP, e.g. behind a
+    # TLS-terminating proxy, and generates no certificate.
+    config = CONFIG + "\n[server.tls]\nenabled = false\n"
+    with Deployment(tmp_path, config) as deployment:
+        deployment.start()
+        assert deployment.base_url.startswith("http://"), deployment.base_url
+        assert not deployment.certificate.exists()
+        client = json.loads(deployment.cli("client", "create", "--name", "interop-http", "--json"))
+        with OAuth2Session(client["client_id"], client["client_secret"], scope=scope, default_timeout=30) as s:
+            token = s.fetch_token(f"{deployment.base_url}/oauth2/token", grant_type="client_credentials")
+        assert token["access_token"] and token["scope"] == canonical(scope)
+        response = requests.post(f"{deployment.base_url}/oauth2/introspect", auth=SUPER_ADMIN,
+                                 data={"token": token["access_token"]}, timeout=30)
+        assert response.status_code == 200, response.text
+        assert response.json()["active"] is True

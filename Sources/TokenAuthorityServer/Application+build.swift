@@ -19,7 +19,11 @@ public func buildApplication(
         services: [
             CheckpointService(checkpointer: services.checkpointer), TokenCleanupService(services: services, logger: logger),
         ],
-        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? server.port) },
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? server.port
+            services.issuer.serverBound(toPort: port)
+            await onListening(port)
+        },
         logger: logger)
 }
 

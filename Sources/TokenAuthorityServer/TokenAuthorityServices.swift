@@ -11,6 +11,8 @@ public struct TokenAuthorityServices: Sendable {
     /// Copies the WAL back into the database between requests.
     public let checkpointer: WALCheckpointer
     public let cipher: TokenCipher
+    /// `[oauth] issuer`, or the one derived from `[server]` and the bound port.
+    public let issuer: IssuerName
     /// Signs JWT access tokens with the keys of `signing_keys`.
     let signingKeys: SigningKeyRing
     /// Makes access tokens, and finds the row of a presented one (opaque or JWT).
@@ -36,9 +38,11 @@ public struct TokenAuthorityServices: Sendable {
         checkpointer = try WALCheckpointer(path: configuration.database.path)
         cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
         let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)
-        signingKeys = SigningKeyRing(store: store, cipher: cipher, issuer: configuration.issuer, clock: clock)
+        issuer = IssuerName(configuration)
+        signingKeys = SigningKeyRing(store: store, cipher: cipher, issuer: issuer, clock: clock)
         minter = AccessTokenMinter(cipher: cipher, signer: signingKeys)
-        let issuer = TokenIssuer(store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock)
+        let tokenIssuer = TokenIssuer(
+            store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock)
         let authenticator = ClientAuthenticator(clients: store)
         introspectionEndpoint = IntrospectionEndpoint(
             authenticator: authenticator, users: store, tokens: store, passwordHasher: passwordHasher, minter: minter,
@@ -48,8 +52,8 @@ public struct TokenAuthorityServices: Sendable {
         tokenEndpoint = TokenEndpoint(
             authenticator: authenticator,
             grants: [
-                PasswordGrant(users: store, passwordHasher: passwordHasher, scopePolicy: scopePolicy, issuer: issuer),
-                ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: issuer),
+                PasswordGrant(users: store, passwordHasher: passwordHasher, scopePolicy: scopePolicy, issuer: tokenIssuer),
+                ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: tokenIssuer),
                 RefreshTokenGrant(
                     store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock),
             ])

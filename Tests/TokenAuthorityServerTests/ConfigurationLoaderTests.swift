@@ -22,7 +22,7 @@ struct ConfigurationLoaderTests {
         #expect(config.server.hostname == "0.0.0.0")
         #expect(config.server.port == 9443)
         #expect(config.server.tls.enabled == true)
-        #expect(config.issuer == "https://localhost:9443")
+        #expect(config.issuer() == "https://localhost:9443")
         #expect(config.jwt.signingKey == nil)
         #expect(config.server.tls.certificate == "data/tls/server.crt")
         #expect(config.server.tls.privateKey == "data/tls/server.key")

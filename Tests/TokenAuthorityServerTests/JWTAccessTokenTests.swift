@@ -182,6 +182,28 @@ struct JWTAccessTokenTests {
         }
     }
 
+    @Test("a JWT naming an unknown kid, the first token a fresh server sees, is inactive; the server goes on")
+    func unknownKeyIDFirst() async throws {
+        try await TestServer.with(Self.configure) { server in
+            // Given a token signed by a stranger's key under a kid this server never had
+            let client = try await server.client("app", format: .jwt)
+            let header = base64URLEncode(Data(#"{"alg":"ES256","typ":"at+jwt","kid":"attacker"}"#.utf8))
+            let claims = base64URLEncode(Data(#"{"jti":"\#(UUID().uuidString.lowercased())","sub":"app"}"#.utf8))
+            let signature = try P256.Signing.PrivateKey().signature(for: Data("\(header).\(claims)".utf8))
+            let forged = "\(header).\(claims).\(base64URLEncode(signature.rawRepresentation))"
+
+            // When it is introspected and revoked first thing, twice within a second
+            for _ in 0..<2 {
+                #expect(try await server.introspect(forged, as: admin).body == #"{"active":false}"#)
+                #expect(try await server.revoke(forged, by: client).status == .ok)
+            }
+
+            // Then the server still issues and verifies genuine tokens
+            let genuine = try #require(try await server.clientCredentialsGrant(client).accessToken)
+            #expect(try await server.introspect(genuine, as: admin)["active"] == .bool(true))
+        }
+    }
+
     @Test("forgeries introspect inactive and revoke nothing: another key, alg none, a changed claim, the bare jti")
     func forgeriesAreNotTokens() async throws {
         try await TestServer.with(Self.configure) { server in

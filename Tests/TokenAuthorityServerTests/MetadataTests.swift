@@ -35,13 +35,18 @@ struct MetadataTests {
     @Test("the default issuer comes from [server]: https, the host name, the port; localhost for a wildcard address")
     func defaultIssuer() {
         var configuration = DeploymentConfiguration()
-        #expect(configuration.issuer == "https://localhost:9443")
+        #expect(configuration.issuer() == "https://localhost:9443")
         configuration.server.hostname = "auth.example.com"
         configuration.server.port = 8443
-        #expect(configuration.issuer == "https://auth.example.com:8443")
+        #expect(configuration.issuer() == "https://auth.example.com:8443")
         configuration.server.tls.enabled = false
-        #expect(configuration.issuer == "http://auth.example.com:8443")
+        #expect(configuration.issuer() == "http://auth.example.com:8443")
         configuration.server.hostname = "::1"
-        #expect(configuration.issuer == "http://[::1]:8443")
+        #expect(configuration.issuer() == "http://[::1]:8443")
+        // port = 0: the port the server was given
+        configuration.server.port = 0
+        #expect(configuration.issuer(boundPort: 40123) == "http://[::1]:40123")
+        configuration.configuredIssuer = "https://auth.example.com"
+        #expect(configuration.issuer(boundPort: 40123) == "https://auth.example.com")
     }
 }

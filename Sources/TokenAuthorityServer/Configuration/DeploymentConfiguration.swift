@@ -67,7 +67,7 @@ public struct DeploymentConfiguration: Sendable {
     public var database = Database()
     public var superAdmin = SuperAdmin()
     public var oauth = OAuthSettings()
-    /// `oauth.issuer` as configured; `issuer` is the one in use.
+    /// `oauth.issuer` as configured; `issuer(boundPort:)` is the one in use.
     public var configuredIssuer: String?
     public var jwt = JWT()
     public var tokenCleanup = TokenCleanup()
@@ -75,11 +75,12 @@ public struct DeploymentConfiguration: Sendable {
     public init() {}
 
     /// The `iss` of JWT access tokens and the metadata's `issuer` (RFC 8414 §2).
-    public var issuer: String {
+    /// - Parameter boundPort: the port the server listens on, when known (`port = 0`).
+    public func issuer(boundPort: Int? = nil) -> String {
         if let configuredIssuer { return configuredIssuer }
         let wildcard = ["0.0.0.0", "::", "[::]", ""].contains(server.hostname)
         var host = wildcard ? "localhost" : server.hostname
         if host.contains(":"), !host.hasPrefix("[") { host = "[\(host)]" }
-        return "\(server.tls.enabled ? "https" : "http")://\(host):\(server.port)"
+        return "\(server.tls.enabled ? "https" : "http")://\(host):\(boundPort ?? server.port)"
     }
 }

@@ -29,7 +29,7 @@ struct DiscoveryController<Context: RequestContext> {
 
     @Sendable func metadata(_ request: Request, context: Context) async throws -> Response {
         await OAuthHTTP.respond(logger: logger, endpoint: "metadata") {
-            let issuer = services.configuration.issuer
+            let issuer = services.issuer.current
             var object = JSONObjectWriter()
             object.add("issuer", issuer)
             object.add("token_endpoint", issuer + "/oauth2/token")

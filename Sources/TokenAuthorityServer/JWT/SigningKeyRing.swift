@@ -13,16 +13,16 @@ import TokenAuthority
 actor SigningKeyRing: AccessTokenSigner {
     private let store: any SigningKeyStore
     private let cipher: TokenCipher
-    private let issuer: String
+    private let issuer: IssuerName
     private let clock: Clock
     private var keys = JWTKeyCollection()
     private var currentKeyID: String?
     private var loadedKeyIDs: Set<String> = []
-    /// When an unknown `kid` last caused a reload: garbage tokens must not turn
+    /// When an unknown `kid` may next cause a reload: garbage tokens must not turn
     /// every introspection into a key reload.
-    private var lastUnknownKeyReload: EpochMilliseconds = .min
+    private var nextUnknownKeyReload: EpochMilliseconds = .min
 
-    init(store: any SigningKeyStore, cipher: TokenCipher, issuer: String, clock: Clock) {
+    init(store: any SigningKeyStore, cipher: TokenCipher, issuer: IssuerName, clock: Clock) {
         self.store = store
         self.cipher = cipher
         self.issuer = issuer
@@ -36,7 +36,7 @@ actor SigningKeyRing: AccessTokenSigner {
         var header = JWTHeader()
         header.typ = "at+jwt"  // RFC 9068 §2.1
         let token = try await keys.sign(
-            AccessTokenPayload(claims, issuer: issuer), kid: JWKIdentifier(string: keyID), header: header)
+            AccessTokenPayload(claims, issuer: issuer.current), kid: JWKIdentifier(string: keyID), header: header)
         return SignedAccessToken(token: token, keyID: keyID)
     }
 
@@ -44,8 +44,8 @@ actor SigningKeyRing: AccessTokenSigner {
         guard let keyID = Self.keyID(of: token) else { return nil }
         if !loadedKeyIDs.contains(keyID) {
             let now = clock.now()
-            guard now - lastUnknownKeyReload >= 1000 else { return nil }
-            lastUnknownKeyReload = now
+            guard now >= nextUnknownKeyReload else { return nil }
+            nextUnknownKeyReload = now + 1000
             try? await reload()
         }
         guard loadedKeyIDs.contains(keyID),
