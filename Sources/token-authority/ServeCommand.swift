@@ -17,6 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try options.load()
         var logger = Logger(label: "token-authority")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        // The certificate first: a broken pair stops start-up before the database is touched.
+        let tls = configuration.server.tls
+        let certificate = try tls.enabled ? ServerCertificate.loadOrGenerate(tls) : nil
         let services = try TokenAuthorityServices(configuration: configuration, migrations: try options.migrationFiles())
         switch try await services.ensureSuperAdmin() {
         case .createdWithGeneratedPassword(let password):
@@ -36,8 +39,6 @@ struct ServeCommand: AsyncParsableCommand {
         case .configured(let keyID), .existing(let keyID):
             logger.info("JWT signing key", metadata: ["kid": "\(keyID)"])
         }
-        let tls = configuration.server.tls
-        let certificate = try tls.enabled ? ServerCertificate.loadOrGenerate(tls) : nil
         if let certificate {
             let origin = certificate.origin == .generated ? "generated a self-signed certificate" : "TLS certificate"
             logger.info(

@@ -3,21 +3,23 @@ import TokenAuthorityTesting
 
 // The flows of the seed documents (/work/shared/seeds, SPEC §5): the password grant
 // exactly as the seed's curl sends it, the same tokens on a second call, a new pair
-// per request when configured, and one token per `device_` scope.
+// per request when configured, and one token per `device_` scope. Over HTTPS, with a
+// client that verifies nothing, as the seeds' `curl -k` (their curls: TLSTests.swift).
 
 /// The seed's sample request body, byte for byte.
 let seedRequestBody = "grant_type=password&username=admin&password=admin&scope=openid"
 
-extension ReuseModeServer {
+extension ReuseModeServerOverHTTPS {
     @Suite("Seed flows: tokens are reused")
     struct SeedFlowsReused {
         @Test("The seed's curl request gets the seed's response")
         func seedRequest() async throws {
             // Given a client registered with the CLI, and the super admin admin/admin of the config
             let server = try sharedServer()
+            #expect(server.usesTLS)
             let client = try await server.deployment.createClient()
 
-            // When the client sends the seed's request, authenticating with HTTP Basic
+            // When the client sends the seed's request over HTTPS, authenticating with HTTP Basic
             let reply = try await server.postToken(seedRequestBody, client: client)
 
             // Then it gets exactly the members of the seed's sample response, never cached
@@ -85,7 +87,7 @@ extension ReuseModeServer {
     }
 }
 
-extension RenewalModeServer {
+extension RenewalModeServerOverHTTPS {
     @Suite("Seed flows: a new pair per request")
     struct SeedFlowsRenewed {
         @Test("The second call gets a new pair and the first pair is revoked")

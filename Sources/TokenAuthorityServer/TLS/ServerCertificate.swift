@@ -90,9 +90,11 @@ public struct ServerCertificate: Sendable {
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey,
             notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(generatedValidity),
             issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            // No KeyUsage: a client that pins this certificate makes it its own trust anchor,
+            // and BoringSSL (swift-nio-ssl, Chrome) accepts a self-signed anchor only when no
+            // KeyUsage forbids keyCertSign, which RFC 5280 in turn allows only with cA = true.
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames([
                     .dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),

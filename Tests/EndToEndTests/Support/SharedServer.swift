@@ -1,17 +1,20 @@
 import Testing
 import TokenAuthorityTesting
 
-/// The `deployment.toml` of a test deployment: plain HTTP on an ephemeral port, the
-/// database under `data/`, the seeds' super admin `admin`/`admin`.
+/// The `deployment.toml` of a test deployment: an ephemeral port, the database under
+/// `data/`, the seeds' super admin `admin`/`admin`. Plain HTTP unless `tls`, which keeps
+/// the default certificate paths (a self-signed pair generated under `data/tls/`).
 /// `accessTokenValidity` applies to client and user access tokens; `extra` is appended.
-func deploymentConfig(renewPerRequest: Bool = false, accessTokenValidity: String = "1h", extra: String = "") -> String {
+func deploymentConfig(
+    renewPerRequest: Bool = false, accessTokenValidity: String = "1h", tls: Bool = false, extra: String = ""
+) -> String {
     """
     [server]
     hostname = "127.0.0.1"
     port = 0
 
     [server.tls]
-    enabled = false
+    enabled = \(tls)
 
     [database]
     path = "data/token-authority.sqlite3"
@@ -51,8 +54,8 @@ struct SharedServer: SuiteTrait, TestScoping {
 
 extension Trait where Self == SharedServer {
     /// One server in reuse mode (`renew_access_token_per_request = false`) or renewal mode.
-    static func sharedServer(renewPerRequest: Bool) -> Self {
-        SharedServer(config: deploymentConfig(renewPerRequest: renewPerRequest))
+    static func sharedServer(renewPerRequest: Bool, tls: Bool = false) -> Self {
+        SharedServer(config: deploymentConfig(renewPerRequest: renewPerRequest, tls: tls))
     }
 
     static func sharedServer(config: String) -> Self {
@@ -72,3 +75,10 @@ struct ReuseModeServer {}
 /// Every test of these suites runs against one renewal-mode server.
 @Suite(.sharedServer(renewPerRequest: true))
 struct RenewalModeServer {}
+
+/// The same two modes over HTTPS with a generated self-signed pair, as the seeds' `curl -k`.
+@Suite(.sharedServer(renewPerRequest: false, tls: true))
+struct ReuseModeServerOverHTTPS {}
+
+@Suite(.sharedServer(renewPerRequest: true, tls: true))
+struct RenewalModeServerOverHTTPS {}
