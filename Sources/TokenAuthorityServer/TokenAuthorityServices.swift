@@ -66,7 +66,10 @@ public struct TokenAuthorityServices: Sendable {
 
     /// `keys rotate`: a new signing key; returns its id.
     public func rotateSigningKey() async throws -> String {
-        try await SigningKeySetup.rotate(configuration: configuration, store: store, cipher: cipher, clock: clock)
+        let keyID = try await SigningKeySetup.rotate(
+            configuration: configuration, store: store, cipher: cipher, clock: clock)
+        await signingKeys.forgetCurrentKey()
+        return keyID
     }
 
     /// Creates or updates the `[super_admin]` account.
