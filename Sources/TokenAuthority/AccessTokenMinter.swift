@@ -25,8 +25,7 @@ public struct AccessTokenMinter: Sendable {
     ) async throws -> MintedAccessToken {
         switch format {
         case .opaque:
-            let token = TokenCipher.newToken()
-            return MintedAccessToken(value: token, sealed: try cipher.seal(token))
+            return try mintOpaque()
         case .jwt:
             guard let signer else { throw OAuthError.serverError.with(description: "JWT access tokens are not configured.") }
             let tokenID = TokenCipher.newToken()
@@ -36,6 +35,12 @@ public struct AccessTokenMinter: Sendable {
                 value: signed.token,
                 sealed: SealedToken(digest: Self.digest(ofTokenID: tokenID), ciphertext: [], signingKeyID: signed.keyID))
         }
+    }
+
+    /// A new opaque token: nothing about its key goes into it.
+    public func mintOpaque() throws -> MintedAccessToken {
+        let token = TokenCipher.newToken()
+        return MintedAccessToken(value: token, sealed: try cipher.seal(token))
     }
 
     /// The digest under which a presented token's row is stored: its verified

@@ -51,19 +51,15 @@ public struct RefreshTokenGrant: GrantHandler {
     private func newAccessToken(
         for client: Client, digest: [UInt8], requestedScope: ScopeSet?, now: EpochMilliseconds
     ) async throws -> MintedAccessToken {
-        var format = client.tokenFormat
-        var key = TokenKey(clientID: client.clientID, subject: .client(client.clientID), scope: ScopeSet(validated: []))
-        if format == .jwt {
-            if let row = try await store.findToken(digest: digest, preferring: .refreshToken), row.kind == .refreshToken,
-                row.clientID == client.clientID
-            {
-                key = TokenKey(clientID: client.clientID, subject: row.subject, scope: requestedScope ?? row.scopeSet)
-            } else {
-                // The policy will refuse this request: sign nothing for it.
-                format = .opaque
-            }
+        guard client.tokenFormat == .jwt,
+            let row = try await store.findToken(digest: digest, preferring: .refreshToken),
+            row.kind == .refreshToken, row.clientID == client.clientID
+        else {
+            // An opaque client, or a request the policy will refuse: nothing to sign.
+            return try minter.mintOpaque()
         }
+        let key = TokenKey(clientID: client.clientID, subject: row.subject, scope: requestedScope ?? row.scopeSet)
         let expiresAt = now + EpochMilliseconds(settings.accessTokenValidity(for: key.subject)) * 1000
-        return try await minter.mint(format, for: key, issuedAt: now, expiresAt: expiresAt)
+        return try await minter.mint(.jwt, for: key, issuedAt: now, expiresAt: expiresAt)
     }
 }

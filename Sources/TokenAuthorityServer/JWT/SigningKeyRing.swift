@@ -25,7 +25,7 @@ actor SigningKeyRing: AccessTokenSigner {
     static let recheckInterval: Duration = .seconds(1)
     /// When an unknown `kid` may next cause a reload: garbage tokens must not turn
     /// every introspection into a key reload.
-    private var nextUnknownKeyReload: EpochMilliseconds = .min
+    private var nextUnknownKeyReload: ContinuousClock.Instant?
 
     init(store: any SigningKeyStore, cipher: TokenCipher, issuer: IssuerName, clock: Clock) {
         self.store = store
@@ -55,9 +55,9 @@ actor SigningKeyRing: AccessTokenSigner {
     func verifiedTokenID(of token: String) async -> String? {
         guard let keyID = Self.keyID(of: token) else { return nil }
         if !loadedKeyIDs.contains(keyID) {
-            let now = clock.now()
-            guard now >= nextUnknownKeyReload else { return nil }
-            nextUnknownKeyReload = now + 1000
+            let now = ContinuousClock.now
+            guard nextUnknownKeyReload.map({ now >= $0 }) ?? true else { return nil }
+            nextUnknownKeyReload = now + Self.recheckInterval
             try? await reload()
         }
         guard loadedKeyIDs.contains(keyID),
