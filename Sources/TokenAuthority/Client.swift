@@ -49,10 +49,23 @@ public struct User: Sendable, Equatable {
     /// A PHC-style string carrying the KDF, its parameters, the salt and the hash.
     public var passwordHash: String
     public var createdAt: EpochMilliseconds
+    /// Failed password logins since the last success or the last lock.
+    public var failedLoginAttempts: Int
+    /// Set while the account is locked (`[security.account_locking]`).
+    public var lockedUntil: EpochMilliseconds?
 
-    public init(username: String, passwordHash: String, createdAt: EpochMilliseconds) {
+    public init(
+        username: String, passwordHash: String, createdAt: EpochMilliseconds, failedLoginAttempts: Int = 0,
+        lockedUntil: EpochMilliseconds? = nil
+    ) {
         self.username = username
         self.passwordHash = passwordHash
         self.createdAt = createdAt
+        self.failedLoginAttempts = failedLoginAttempts
+        self.lockedUntil = lockedUntil
+    }
+
+    public func isLocked(at now: EpochMilliseconds) -> Bool {
+        lockedUntil.map { $0 > now } ?? false
     }
 }

@@ -3,29 +3,35 @@
 /// a client registered with `--introspection`; anyone else is `invalid_client`.
 public struct IntrospectionEndpoint: Sendable {
     private let authenticator: ClientAuthenticator
-    private let users: any UserStore
+    private let users: UserAuthenticator
     private let tokens: any TokenLookupStore
-    private let passwordHasher: PasswordHasher
     private let minter: AccessTokenMinter
+    private let clientLimiter: ClientRateLimiter?
     /// `nil` when `[super_admin] create_admin_account = false`.
     private let superAdminUsername: String?
     private let clock: Clock
 
     public init(
-        authenticator: ClientAuthenticator, users: any UserStore, tokens: any TokenLookupStore,
-        passwordHasher: PasswordHasher, minter: AccessTokenMinter, superAdminUsername: String?, clock: Clock
+        authenticator: ClientAuthenticator, users: UserAuthenticator, tokens: any TokenLookupStore,
+        minter: AccessTokenMinter, superAdminUsername: String?, clock: Clock, clientLimiter: ClientRateLimiter? = nil
     ) {
         self.minter = minter
         self.authenticator = authenticator
         self.users = users
         self.tokens = tokens
-        self.passwordHasher = passwordHasher
+        self.clientLimiter = clientLimiter
         self.superAdminUsername = superAdminUsername
         self.clock = clock
     }
 
     public func handle(form: FormParameters, authorization: String?) async throws -> IntrospectionResponse {
-        try await authorizeCaller(try ClientCredentials.from(authorization: authorization, form: form))
+        try await handle(form: form, credentials: try ClientCredentials.from(authorization: authorization, form: form))
+    }
+
+    /// - Parameter credentials: what `ClientCredentials.from` found in the request.
+    public func handle(form: FormParameters, credentials: ClientCredentials?) async throws -> IntrospectionResponse {
+        try await authorizeCaller(credentials)
+        if let credentials { try clientLimiter?.admit(credentials.clientID) }
         let token = try form.required("token")
         let hint = form["token_type_hint"].flatMap(TokenKind.init(rawValue:))
         guard let digest = await minter.lookupDigest(of: token),
@@ -48,8 +54,8 @@ public struct IntrospectionEndpoint: Sendable {
         } catch let error as OAuthError where error == .invalidClient {
             // Not a client: perhaps the super admin.
         }
-        if credentials.clientID == superAdminUsername, let admin = try await users.user(named: credentials.clientID),
-            await passwordHasher.verify(credentials.secret, against: admin.passwordHash)
+        if credentials.clientID == superAdminUsername,
+            try await users.authenticate(username: credentials.clientID, password: credentials.secret) != nil
         {
             return
         }

@@ -11,6 +11,8 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidScope = "invalid_scope"
         case unsupportedTokenType = "unsupported_token_type"
         case serverError = "server_error"
+        /// An extension code (RFC 6749 §8.5) for 429: RFC 6749 has none for rate limits.
+        case tooManyRequests = "too_many_requests"
     }
 
     public var code: Code
@@ -18,18 +20,26 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
     public var errorDescription: String
     /// HTTP status, fixed by SPEC §4's error table.
     public var status: Int
+    /// A wrong password, unknown user or locked account at the password grant:
+    /// what `[security.source_limits] failed_logins_per_minute` counts.
+    public var isFailedLogin = false
+    /// Seconds for the `Retry-After` header of a 429 or 503 (RFC 9110 §10.2.3).
+    public var retryAfter: Int?
 
-    public init(_ code: Code, _ errorDescription: String, status: Int? = nil) {
+    public init(_ code: Code, _ errorDescription: String, status: Int? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.errorDescription = errorDescription
         self.status = status ?? Self.defaultStatus(for: code)
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(code.rawValue): \(errorDescription)" }
 
     /// The same error with another description.
     public func with(description: String) -> OAuthError {
-        OAuthError(code, description, status: status)
+        var error = self
+        error.errorDescription = description
+        return error
     }
 
     private static func defaultStatus(for code: Code) -> Int {
@@ -53,9 +63,21 @@ extension OAuthError {
     /// SPEC §4: a body over 64 KiB.
     public static let requestTooLarge = OAuthError(.invalidRequest, "The request body is too large.", status: 413)
 
+    /// The database cannot write or answer now (disk full, file read-only, I/O
+    /// error, lock held too long): nothing changed, and the request may be retried.
+    public static let serviceUnavailable = OAuthError(
+        .serverError, "The service is temporarily unavailable; retry later.", status: 503, retryAfter: 5)
+
+    /// A `[security]` limit was reached: 429 with `Retry-After`.
+    public static func tooManyRequests(_ description: String, retryAfter: Int) -> OAuthError {
+        OAuthError(.tooManyRequests, description, status: 429, retryAfter: max(1, retryAfter))
+    }
+
     /// SPEC §4: "wrong username or password".
     public static func authenticationFailed(for username: String) -> OAuthError {
-        OAuthError(.invalidGrant, "Authentication failed for \(username)")
+        var error = OAuthError(.invalidGrant, "Authentication failed for \(username)")
+        error.isFailedLogin = true
+        return error
     }
 
     public static func missingParameter(_ name: String) -> OAuthError {

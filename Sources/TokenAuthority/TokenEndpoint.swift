@@ -5,15 +5,22 @@
 public struct TokenEndpoint: Sendable {
     private let authenticator: ClientAuthenticator
     private let grants: [GrantType: any GrantHandler]
+    private let clientLimiter: ClientRateLimiter?
 
-    public init(authenticator: ClientAuthenticator, grants: [any GrantHandler]) {
+    public init(authenticator: ClientAuthenticator, grants: [any GrantHandler], clientLimiter: ClientRateLimiter? = nil) {
         self.authenticator = authenticator
+        self.clientLimiter = clientLimiter
         self.grants = Dictionary(grants.map { ($0.grantType, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func handle(form: FormParameters, authorization: String?) async throws -> TokenResponse {
-        let credentials = try ClientCredentials.from(authorization: authorization, form: form)
+        try await handle(form: form, credentials: try ClientCredentials.from(authorization: authorization, form: form))
+    }
+
+    /// - Parameter credentials: what `ClientCredentials.from` found in the request.
+    public func handle(form: FormParameters, credentials: ClientCredentials?) async throws -> TokenResponse {
         let client = try await authenticator.authenticate(credentials)
+        try clientLimiter?.admit(client.clientID)
         let grantName = try form.required("grant_type")
         guard let grantType = GrantType(rawValue: grantName), let grant = grants[grantType] else {
             throw OAuthError.unsupportedGrantType.with(

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Issues tokens for a key with WSO2's reuse and renewal semantics (SPEC §5):
 /// decides with `IssuancePolicy`, lets the store apply the decision in one
 /// transaction, and opens the stored ciphertexts into the response.
@@ -36,6 +38,7 @@ public struct TokenIssuer: Sendable {
         if !policy.renewPerRequest, let active = try await store.activeToken(for: key),
             policy.decide(active) == .reuse
         {
+            TokenMetrics.issued(grantType: grantType, format: format, mode: .reused)
             return try response(for: active, key: key, now: now)
         }
 
@@ -47,7 +50,13 @@ public struct TokenIssuer: Sendable {
             accessExpiresAt: now + accessValidity,
             refresh: key.hasRefreshToken ? try cipher.seal(TokenCipher.newToken()) : nil,
             refreshExpiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000)
-        let active = try await store.issue(newToken, for: key) { policy.decide($0) }
+        let outcome = IssuanceOutcome()
+        let active = try await store.issue(newToken, for: key) { existing in
+            let decision = policy.decide(existing)
+            outcome.record(decision, existing: existing)
+            return decision
+        }
+        TokenMetrics.issued(grantType: grantType, format: format, mode: outcome.mode)
         // A JWT is never reused (the policy renews), so the ACTIVE token is the one just minted.
         return try response(for: active, key: key, now: now, minted: access)
     }
@@ -64,6 +73,24 @@ public struct TokenIssuer: Sendable {
             scope: key.scope,
             expiresIn: Int(max(0, token.expiresAt - now) / 1000))
     }
+}
+
+/// The mode of the decision taken inside the store's transaction (the last one,
+/// should the store run it again), for `/metrics`.
+private final class IssuanceOutcome: Sendable {
+    private let decided = Mutex(TokenMetrics.Mode.new)
+
+    func record(_ decision: IssuanceDecision, existing: StoredToken?) {
+        let mode: TokenMetrics.Mode =
+            switch decision {
+            case .reuse: .reused
+            case .issue(retiring: .revoked, _) where existing != nil: .renewed
+            case .issue: .new
+            }
+        decided.withLock { $0 = mode }
+    }
+
+    var mode: TokenMetrics.Mode { decided.withLock { $0 } }
 }
 
 /// A successful token response (RFC 6749 §5.1), with exactly the seed's members.

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -11,10 +12,13 @@ public func buildApplication(
     services: TokenAuthorityServices, certificate: ServerCertificate?, logger: Logger,
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    ServerMetrics.bootstrap()
     let server = services.configuration.server
+    let http1 = HTTP1Channel.Configuration(services.configuration.security.http)
     return Application(
-        router: buildRouter(services: services, logger: logger),
-        server: try certificate.map { try .tls(.http1(), tlsConfiguration: $0.tlsConfiguration) } ?? .http1(),
+        router: buildRouter(services: services),
+        server: try certificate.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0.tlsConfiguration) }
+            ?? .http1(configuration: http1),
         configuration: .init(address: .hostname(server.hostname, port: server.port), serverName: "token-authority"),
         services: [
             CheckpointService(checkpointer: services.checkpointer), TokenCleanupService(services: services, logger: logger),
@@ -27,15 +31,36 @@ public func buildApplication(
         logger: logger)
 }
 
-/// The routes of SPEC §4 implemented so far.
-public func buildRouter(services: TokenAuthorityServices, logger: Logger) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
-    router.addRoutes(TokenController(endpoint: services.tokenEndpoint, logger: logger).endpoints)
+/// The routes of SPEC §4, behind the request log, Hummingbird's metrics and the
+/// `[security.source_limits]` check.
+public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    if let limiter = services.sourceLimiter { router.add(middleware: SourceLimitMiddleware(limiter: limiter)) }
+    let maximumBodySize = services.configuration.security.http.maxBodySize
+    router.addRoutes(TokenController(endpoint: services.tokenEndpoint, maximumBodySize: maximumBodySize).endpoints)
     router.addRoutes(
         TokenStatusController(
-            introspection: services.introspectionEndpoint, revocation: services.revocationEndpoint, logger: logger
+            introspection: services.introspectionEndpoint, revocation: services.revocationEndpoint,
+            maximumBodySize: maximumBodySize
         ).endpoints)
-    router.addRoutes(DiscoveryController(services: services, logger: logger).endpoints)
-    router.addRoutes(HealthController(store: services.store, logger: logger).endpoints)
+    router.addRoutes(DiscoveryController(services: services).endpoints)
+    router.addRoutes(HealthController(store: services.store).endpoints)
+    router.addRoutes(MetricsController().endpoints)
     return router
+}
+
+extension HTTP1Channel.Configuration {
+    /// `[security.http]`: header size bounded in the HTTP decoder; a request has
+    /// `request_timeout` to arrive once begun, and a connection may sit idle as long.
+    init(_ limits: SecuritySettings.HTTPLimits) {
+        let timeout = TimeAmount.seconds(Int64(limits.requestTimeout))
+        self.init(
+            additionalChannelHandlers: [RequestDeadlineHandler(timeout: timeout)],
+            idleTimeout: timeout,
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
+                maxHeaderFieldCount: 100))
+    }
 }

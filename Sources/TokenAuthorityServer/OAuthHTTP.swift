@@ -1,7 +1,8 @@
 import HTTPTypes
-import Hummingbird
 import Logging
+import Hummingbird
 import TokenAuthority
+import TokenStoreSQLite
 
 /// The HTTP shape shared by the OAuth endpoints: reading the form body
 /// (SPEC §4's first check) and writing JSON answers that are never cached.
@@ -9,10 +10,9 @@ enum OAuthHTTP {
     /// `Pragma: no-cache` (RFC 6749 §5.1), which HTTPTypes has no name for.
     static let pragma = HTTPField.Name("Pragma")!
 
-    /// SPEC §4: a body over 64 KiB is 413 `invalid_request`.
-    static let maximumBodySize = 64 * 1024
-
-    static func readForm(_ request: Request) async throws(OAuthError) -> FormParameters {
+    /// Reads the form body of an OAuth request (SPEC §4's first check); a body over
+    /// `maximumBodySize` (`[security.http] max_body_size`, 64 KiB by default) is 413 `invalid_request`.
+    static func readForm(_ request: Request, maximumBodySize: Int) async throws(OAuthError) -> FormParameters {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingWhitespace() ?? ""
         guard mediaType == "application/x-www-form-urlencoded" else {
@@ -41,22 +41,38 @@ enum OAuthHTTP {
 
     /// Renders an RFC 6749 §5.2 error; 401 carries the challenge of RFC 6749 §5.2 / RFC 7235.
     static func response(for error: OAuthError) -> Response {
-        let extra: HTTPFields = error.status == 401 ? [.wwwAuthenticate: "Basic realm=\"token-authority\""] : [:]
+        var extra: HTTPFields = error.status == 401 ? [.wwwAuthenticate: "Basic realm=\"token-authority\""] : [:]
+        if let retryAfter = error.retryAfter { extra[.retryAfter] = String(retryAfter) }
         return response(status: .init(code: error.status), json: error.json, extraHeaders: extra)
     }
 
-    /// Runs an OAuth endpoint: its `OAuthError`s become their JSON answers, anything
-    /// else a 500 `server_error` whose details go only to the log.
-    static func respond(
-        logger: Logger, endpoint: String, _ body: () async throws -> Response
-    ) async -> Response {
+    /// Runs an OAuth endpoint: its `OAuthError`s become their JSON answers; the
+    /// database unable to write or answer, 503 `server_error`; anything else, 500
+    /// `server_error`. Details go only to the log, and the request's log line
+    /// learns the error.
+    static func respond(context: AppRequestContext, _ body: () async throws -> Response) async -> Response {
+        let error: OAuthError
         do {
             return try await body()
-        } catch let error as OAuthError {
-            return response(for: error)
-        } catch {
-            logger.error("unexpected failure", metadata: ["endpoint": "\(endpoint)", "error": "\(String(reflecting: error))"])
-            return response(for: .serverError)
+        } catch let oauthError as OAuthError {
+            error = oauthError
+        } catch let failure where SQLiteStore.isUnavailable(failure) {
+            context.logger.error("the database is unavailable", metadata: ["error": "\(failure)"])
+            error = .serviceUnavailable
+        } catch let failure {
+            context.logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: failure))"])
+            error = .serverError
         }
+        context.outcome.error = error
+        return response(for: error)
+    }
+
+    /// The client credentials of an OAuth request, remembered for its log line.
+    static func credentials(
+        _ request: Request, form: FormParameters, context: AppRequestContext
+    ) throws(OAuthError) -> ClientCredentials? {
+        let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], form: form)
+        context.outcome.clientID = credentials?.clientID
+        return credentials
     }
 }

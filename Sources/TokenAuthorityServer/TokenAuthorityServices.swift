@@ -22,6 +22,8 @@ public struct TokenAuthorityServices: Sendable {
     public let tokenEndpoint: TokenEndpoint
     public let introspectionEndpoint: IntrospectionEndpoint
     public let revocationEndpoint: RevocationEndpoint
+    /// `[security.source_limits]`; `nil` when both limits are 0.
+    public let sourceLimiter: SourceFailureLimiter?
 
     /// - Parameters:
     ///   - clock: a test seam; the system clock by default.
@@ -44,19 +46,23 @@ public struct TokenAuthorityServices: Sendable {
         let tokenIssuer = TokenIssuer(
             store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock)
         let authenticator = ClientAuthenticator(clients: store)
+        let users = UserAuthenticator(
+            users: store, passwordHasher: passwordHasher, locking: configuration.security.accountLocking, clock: clock)
+        let clientLimiter = ClientRateLimiter(limits: configuration.security.clientLimits, clock: clock)
+        sourceLimiter = SourceFailureLimiter(limits: configuration.security.sourceLimits, clock: clock)
         introspectionEndpoint = IntrospectionEndpoint(
-            authenticator: authenticator, users: store, tokens: store, passwordHasher: passwordHasher, minter: minter,
+            authenticator: authenticator, users: users, tokens: store, minter: minter,
             superAdminUsername: configuration.superAdmin.createAdminAccount ? configuration.superAdmin.username : nil,
-            clock: clock)
+            clock: clock, clientLimiter: clientLimiter)
         revocationEndpoint = RevocationEndpoint(authenticator: authenticator, tokens: store, minter: minter, clock: clock)
         tokenEndpoint = TokenEndpoint(
             authenticator: authenticator,
             grants: [
-                PasswordGrant(users: store, passwordHasher: passwordHasher, scopePolicy: scopePolicy, issuer: tokenIssuer),
+                PasswordGrant(users: users, scopePolicy: scopePolicy, issuer: tokenIssuer),
                 ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: tokenIssuer),
                 RefreshTokenGrant(
                     store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock),
-            ])
+            ], clientLimiter: clientLimiter)
     }
 
     /// Puts the JWT signing key in place: the configured one, or one generated on first start.
@@ -70,6 +76,15 @@ public struct TokenAuthorityServices: Sendable {
             configuration: configuration, store: store, cipher: cipher, clock: clock)
         await signingKeys.forgetCurrentKey()
         return keyID
+    }
+
+    /// Closes the database after graceful shutdown. The last connection to close
+    /// checkpoints the WAL into the database file and removes it, so the file
+    /// stands alone for a backup or a copy. That takes a read-write connection:
+    /// the pool closes its read-only readers last, so the checkpointer's closes after it.
+    public func close() throws {
+        try store.close()
+        try checkpointer.close()
     }
 
     /// Creates or updates the `[super_admin]` account.

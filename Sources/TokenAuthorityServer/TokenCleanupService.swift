@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import TokenAuthority
 import TokenStoreSQLite
@@ -25,6 +26,11 @@ struct TokenCleanupService: Service {
     /// The first purge waits this long (or the interval, if shorter) so that it
     /// does not compete with start-up.
     static let firstPurgeDelay: Duration = .seconds(2)
+
+    private static let deletedAccessTokens = Counter(
+        label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "access_tokens")])
+    private static let deletedRefreshTokens = Counter(
+        label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "refresh_tokens")])
 
     let store: SQLiteStore
     let clock: TokenAuthority.Clock
@@ -66,6 +72,8 @@ struct TokenCleanupService: Service {
         do {
             let deleted = try await store.purgeTokens(
                 now: clock.now(), retainFor: EpochMilliseconds(settings.retainInactiveTokensFor) * 1000)
+            Self.deletedAccessTokens.increment(by: deleted.accessTokens)
+            Self.deletedRefreshTokens.increment(by: deleted.refreshTokens)
             guard deleted.total > 0 else { return }
             logger.info(
                 "token cleanup deleted rows no longer needed",

@@ -67,8 +67,11 @@ public struct Deployment: Sendable {
     }
 
     /// Starts `token-authority serve` on this deployment and waits for its "listening on" line.
-    public func startServer(timeout: Duration = .seconds(30)) async throws -> ServerProcess {
-        try await ServerProcess.start(on: self, timeout: timeout)
+    /// - Parameter environment: variables added to the inherited environment (`LOG_LEVEL`, ...).
+    public func startServer(timeout: Duration = .seconds(30), environment: [String: String] = [:]) async throws
+        -> ServerProcess
+    {
+        try await ServerProcess.start(on: self, timeout: timeout, environment: environment)
     }
 
     /// Runs `body` with a fresh deployment, which is removed afterwards whatever happens.
@@ -235,9 +238,13 @@ public final class ServerProcess: Sendable {
         _ = try? await stop()
     }
 
-    fileprivate static func start(on deployment: Deployment, timeout: Duration) async throws -> ServerProcess {
+    fileprivate static func start(
+        on deployment: Deployment, timeout: Duration, environment: [String: String]
+    ) async throws -> ServerProcess {
         let (process, stdoutPath, stderrPath) = try deployment.launch(
-            executable, ["serve", "--config", deployment.configPath], stdin: nil)
+            executable, ["serve", "--config", deployment.configPath], stdin: nil,
+            environment: environment.isEmpty
+                ? nil : ProcessInfo.processInfo.environment.merging(environment) { _, added in added })
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             // "token-authority listening on https://HOST:PORT" (http:// with TLS disabled)

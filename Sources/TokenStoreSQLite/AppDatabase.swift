@@ -13,7 +13,7 @@ public enum AppDatabase {
     public static func makeConfiguration() -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(busyTimeout)
+        configuration.busyMode = .callback { BusyRetry.shouldRetry(numberOfTries: $0, timeout: busyTimeout) }
         configuration.maximumReaderCount = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")

@@ -43,7 +43,35 @@ extension SQLiteStore: UserStore {
         }
     }
 
+    public func recordFailedLogin(username: String, threshold: Int, lockUntil: EpochMilliseconds) async throws -> Bool {
+        // Counting and locking in one UPDATE: concurrent failures each add one,
+        // and exactly one of them reaches the threshold.
+        try await writer.write { db in
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE users SET
+                            locked_until = CASE WHEN failed_login_attempts + 1 >= ?1 THEN ?2 ELSE locked_until END,
+                            failed_login_attempts = CASE WHEN failed_login_attempts + 1 >= ?1 THEN 0
+                                                         ELSE failed_login_attempts + 1 END
+                        WHERE username = ?3
+                        RETURNING locked_until IS ?2
+                        """), arguments: [threshold, lockUntil, username]) ?? false
+        }
+    }
+
+    public func clearFailedLogins(username: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE users SET failed_login_attempts = 0, locked_until = NULL WHERE username = ?",
+                arguments: [username])
+            return db.changesCount > 0
+        }
+    }
+
     private static func user(_ row: Row) -> User {
-        User(username: row["username"], passwordHash: row["password_hash"], createdAt: row["created_at"])
+        User(
+            username: row["username"], passwordHash: row["password_hash"], createdAt: row["created_at"],
+            failedLoginAttempts: row["failed_login_attempts"], lockedUntil: row["locked_until"])
     }
 }

@@ -49,6 +49,11 @@ public struct SQLiteStore: Sendable {
 }
 
 extension SQLiteStore {
+    /// Closes every connection of the pool (graceful shutdown).
+    public func close() throws {
+        try writer.close()
+    }
+
     public func ping() async throws {
         _ = try await lookup { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT 1")) }
     }

@@ -29,6 +29,11 @@ public struct WALCheckpointer: Sendable {
         }
     }
 
+    /// Closes the connection (graceful shutdown).
+    public func close() throws {
+        try connection.close()
+    }
+
     /// Checkpoints every `interval` until the task is cancelled. A failure (another
     /// process checkpointing at the same moment, say) waits for the next round.
     public func run(every interval: Duration) async {

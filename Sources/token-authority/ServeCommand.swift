@@ -15,8 +15,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        var logger = Logger(label: "token-authority")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        // Both before anything logs or counts: swift-log and swift-metrics take one backend per process.
+        ServerMetrics.bootstrap()
+        let logging = configuration.logging
+        let level =
+            ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+            ?? Logger.Level(rawValue: logging.level) ?? .info
+        LoggingSystem.bootstrap { _ in LineLogHandler(level: level, format: logging.format) }
+        let logger = Logger(label: "token-authority")
         // The certificate first: a broken pair stops start-up before the database is touched.
         let tls = configuration.server.tls
         let certificate = try tls.enabled ? ServerCertificate.loadOrGenerate(tls) : nil
@@ -51,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
             printNow("token-authority listening on \(scheme)://\(hostname):\(port)")
         }
         try await app.runService()
+        // Graceful shutdown: the server stopped accepting and answered what it had.
+        try services.close()
+        logger.info("stopped; the database is closed")
     }
 }
 

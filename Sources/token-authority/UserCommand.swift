@@ -6,7 +6,7 @@ import TokenStoreSQLite
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage resource owners for the password grant.",
-        subcommands: [Create.self, List.self, Delete.self])
+        subcommands: [Create.self, List.self, Delete.self, Unlock.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; the password is prompted for without echo.")
@@ -34,10 +34,19 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let users = try await options.openStore().users()
+            let now = Clock.system.now()
             if json {
-                return try printJSON(users.map { ["username": $0.username, "created_at": iso8601($0.createdAt)] })
+                return try printJSON(
+                    users.map { user in
+                        var fields = ["username": user.username, "created_at": iso8601(user.createdAt)]
+                        if user.isLocked(at: now), let until = user.lockedUntil { fields["locked_until"] = iso8601(until) }
+                        return fields
+                    })
             }
-            for user in users { print("\(user.username)\t\(iso8601(user.createdAt))") }
+            for user in users {
+                let lock = user.isLocked(at: now) ? user.lockedUntil.map { "\tlocked until \(iso8601($0))" } ?? "" : ""
+                print("\(user.username)\t\(iso8601(user.createdAt))\(lock)")
+            }
         }
     }
 
@@ -53,6 +62,25 @@ struct UserCommand: AsyncParsableCommand {
             }
             if json { return try printJSON(["deleted": username]) }
             print("deleted user \(username)")
+        }
+    }
+}
+
+extension UserCommand {
+    /// Unlocks an account locked by `[security.account_locking]` before its time.
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Unlock an account locked after failed logins, and forget its failures.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The username.") var username: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard try await options.openStore().clearFailedLogins(username: username) else {
+                throw CommandError("no user named '\(username)'")
+            }
+            if json { return try printJSON(["unlocked": username]) }
+            print("unlocked user \(username)")
         }
     }
 }

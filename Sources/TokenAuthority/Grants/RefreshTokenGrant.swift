@@ -34,9 +34,11 @@ public struct RefreshTokenGrant: GrantHandler {
         case .refused(let error):
             throw error
         case .replayed:
+            TokenMetrics.refreshReplayDetected()
             throw RefreshPolicy.invalidRefreshToken
         case .rotated(let token, let scope):
             guard let refresh = token.refreshToken else { throw OAuthError.serverError }
+            TokenMetrics.issued(grantType: .refreshToken, format: client.tokenFormat, mode: .new)
             return TokenResponse(
                 accessToken: access.value,
                 refreshToken: try cipher.open(refresh.ciphertext),

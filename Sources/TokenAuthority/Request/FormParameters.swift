@@ -73,7 +73,7 @@ public struct FormParameters: Sendable, Equatable {
     }
 
     /// A parameter name fit for an error message: short, printable ASCII only.
-    static func printable(_ name: String) -> String {
+    public static func printable(_ name: String) -> String {
         let cleaned = String(name.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }.prefix(40))
         return cleaned.isEmpty ? "(unnamed)" : cleaned
     }

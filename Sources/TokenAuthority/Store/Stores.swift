@@ -20,6 +20,13 @@ public protocol UserStore: Sendable {
     func users() async throws -> [User]
     /// Deletes the user and every token issued for them. Returns false when there was none.
     func deleteUser(named username: String) async throws -> Bool
+    /// Counts a failed login in one statement; when the count reaches `threshold`
+    /// the account locks until `lockUntil` and the count restarts. Returns true
+    /// when this failure locked the account.
+    func recordFailedLogin(username: String, threshold: Int, lockUntil: EpochMilliseconds) async throws -> Bool
+    /// Forgets the failed logins of an account: after a successful login, or to
+    /// unlock it (`user unlock`). Returns false when there is no such user.
+    func clearFailedLogins(username: String) async throws -> Bool
 }
 
 public protocol TokenStore: Sendable {

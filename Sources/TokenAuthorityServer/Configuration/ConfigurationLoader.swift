@@ -69,6 +69,9 @@ public enum ConfigurationLoader {
         try reader.readDuration(
             "oauth.token_cleanup.retain_inactive_tokens_for", into: &config.tokenCleanup.retainInactiveTokensFor)
 
+        try readSecurity(&reader, into: &config.security)
+        try readLogging(&reader, into: &config.logging)
+
         for (name, value) in [
             ("server.hostname", config.server.hostname), ("database.path", config.database.path),
             ("database.key_file", config.database.keyFile), ("super_admin.username", config.superAdmin.username),
@@ -78,6 +81,44 @@ public enum ConfigurationLoader {
             throw reader.error(at: name, "must not be empty")
         }
         return Loaded(configuration: config, warnings: reader.unknownKeyWarnings())
+    }
+
+    private static func readSecurity(_ reader: inout TOMLReader, into security: inout SecuritySettings) throws {
+        let perMinute = 0...1_000_000
+        try reader.read("security.account_locking.enable", into: &security.accountLocking.enable)
+        try reader.read(
+            "security.account_locking.allowed_failed_attempts", into: &security.accountLocking.allowedFailedAttempts,
+            in: 1...1000)
+        try reader.readDuration(
+            "security.account_locking.auto_unlock_after", into: &security.accountLocking.autoUnlockAfter)
+        try reader.read(
+            "security.source_limits.failed_client_authentications_per_minute",
+            into: &security.sourceLimits.failedClientAuthenticationsPerMinute, in: perMinute)
+        try reader.read(
+            "security.source_limits.failed_logins_per_minute", into: &security.sourceLimits.failedLoginsPerMinute,
+            in: perMinute)
+        try reader.read(
+            "security.client_limits.requests_per_second", into: &security.clientLimits.requestsPerSecond, in: perMinute)
+        try reader.read("security.client_limits.burst", into: &security.clientLimits.burst, in: perMinute)
+        try reader.read("security.http.max_body_size", into: &security.http.maxBodySize, in: 1024...16 * 1024 * 1024)
+        try reader.read("security.http.max_header_size", into: &security.http.maxHeaderSize, in: 1024...1024 * 1024)
+        try reader.readDuration("security.http.request_timeout", into: &security.http.requestTimeout)
+    }
+
+    private static func readLogging(
+        _ reader: inout TOMLReader, into logging: inout DeploymentConfiguration.Logging
+    ) throws {
+        try reader.read("logging.level", into: &logging.level)
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(logging.level) else {
+            throw reader.error(at: "logging.level", "must be one of \(levels.joined(separator: ", ")), found '\(logging.level)'")
+        }
+        var format = logging.format.rawValue
+        try reader.read("logging.format", into: &format)
+        guard let parsed = DeploymentConfiguration.Logging.Format(rawValue: format) else {
+            throw reader.error(at: "logging.format", "must be \"text\" or \"json\", found '\(format)'")
+        }
+        logging.format = parsed
     }
 
     private static func isIssuerURL(_ text: String) -> Bool {

@@ -26,6 +26,18 @@ import TokenAuthority
 /// | `oauth.jwt.signing_key` | string (path) | absent: an ES256 key generated on first start, kept in the database sealed under `database.key_file` |
 /// | `oauth.token_cleanup.enable` | boolean | `true` |
 /// | `oauth.token_cleanup.retain_inactive_tokens_for` | duration | `"1d"` |
+/// | `security.account_locking.enable` | boolean | `true` (WSO2's account locking for password logins) |
+/// | `security.account_locking.allowed_failed_attempts` | integer 1–1000 | `5` (failures in a row that lock the account) |
+/// | `security.account_locking.auto_unlock_after` | duration | `"5m"` |
+/// | `security.source_limits.failed_client_authentications_per_minute` | integer, 0 = no limit | `60` (per source address; then 429) |
+/// | `security.source_limits.failed_logins_per_minute` | integer, 0 = no limit | `30` (per source address; then 429) |
+/// | `security.client_limits.requests_per_second` | integer, 0 = no limit | `0` (per client, token and introspection endpoints; then 429) |
+/// | `security.client_limits.burst` | integer, 0 = the rate | `0` |
+/// | `security.http.max_body_size` | integer of bytes, 1 KiB–16 MiB | `65536` (more: 413) |
+/// | `security.http.max_header_size` | integer of bytes, 1 KiB–1 MiB | `16384` (all header fields together; more: 431) |
+/// | `security.http.request_timeout` | duration | `"30s"` (to send a whole request; then the connection closes) |
+/// | `logging.level` | `"trace"`, `"debug"`, `"info"`, `"notice"`, `"warning"`, `"error"`, `"critical"` | `"info"` (the `LOG_LEVEL` environment variable overrides it) |
+/// | `logging.format` | `"text"` or `"json"` | `"text"` (one line per event, `key=value` or a JSON object) |
 ///
 /// Durations are `"90s"`, `"5m"`, `"1h"`, `"1d"` or an integer of seconds.
 public struct DeploymentConfiguration: Sendable {
@@ -63,6 +75,17 @@ public struct DeploymentConfiguration: Sendable {
         public var retainInactiveTokensFor = 86400
     }
 
+    public struct Logging: Sendable {
+        public enum Format: String, Sendable, CaseIterable {
+            case text
+            case json
+        }
+
+        /// One of swift-log's level names.
+        public var level = "info"
+        public var format = Format.text
+    }
+
     public var server = Server()
     public var database = Database()
     public var superAdmin = SuperAdmin()
@@ -71,6 +94,8 @@ public struct DeploymentConfiguration: Sendable {
     public var configuredIssuer: String?
     public var jwt = JWT()
     public var tokenCleanup = TokenCleanup()
+    public var security = SecuritySettings()
+    public var logging = Logging()
 
     public init() {}
 

@@ -1,25 +1,23 @@
 import Hummingbird
-import Logging
 import TokenAuthority
 import TokenStoreSQLite
 
 /// What a client or resource server learns about this server without
 /// credentials: the JWT signing keys (RFC 7517) and the authorization server
 /// metadata (RFC 8414).
-struct DiscoveryController<Context: RequestContext> {
+struct DiscoveryController {
     let services: TokenAuthorityServices
-    let logger: Logger
 
-    var endpoints: RouteCollection<Context> {
-        let routes = RouteCollection(context: Context.self)
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
         routes.get("/oauth2/jwks", use: jwks)
         routes.get("/.well-known/oauth-authorization-server", use: metadata)
         return routes
     }
 
     /// The current key and every retired key whose tokens may still be unexpired.
-    @Sendable func jwks(_ request: Request, context: Context) async throws -> Response {
-        await OAuthHTTP.respond(logger: logger, endpoint: "jwks") {
+    @Sendable func jwks(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await OAuthHTTP.respond(context: context) {
             let keys = try await services.store.publishedSigningKeys(at: services.clock.now())
             var object = JSONObjectWriter()
             object.add("keys", json: keys.map(\.publicJWK))
@@ -27,8 +25,8 @@ struct DiscoveryController<Context: RequestContext> {
         }
     }
 
-    @Sendable func metadata(_ request: Request, context: Context) async throws -> Response {
-        await OAuthHTTP.respond(logger: logger, endpoint: "metadata") {
+    @Sendable func metadata(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await OAuthHTTP.respond(context: context) {
             let issuer = services.issuer.current
             var object = JSONObjectWriter()
             object.add("issuer", issuer)

@@ -5,7 +5,6 @@ import TokenAuthority
 /// `GET /health`: 200 when the database answers, 503 when it does not.
 struct HealthController<Context: RequestContext> {
     let store: any TokenStore
-    let logger: Logger
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -18,7 +17,7 @@ struct HealthController<Context: RequestContext> {
             try await store.ping()
             return Self.json(.ok, #"{"status":"ok","database":"ok"}"#)
         } catch {
-            logger.error("health check: the database did not answer", metadata: ["error": "\(error)"])
+            context.logger.error("health check: the database did not answer", metadata: ["error": "\(error)"])
             return Self.json(.serviceUnavailable, #"{"status":"unavailable","database":"unreachable"}"#)
         }
     }

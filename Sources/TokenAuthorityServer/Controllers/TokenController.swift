@@ -1,22 +1,22 @@
 import Hummingbird
-import Logging
 import TokenAuthority
 
 /// `POST /oauth2/token` (RFC 6749 §4.3, §4.4, §6).
-struct TokenController<Context: RequestContext> {
+struct TokenController {
     let endpoint: TokenEndpoint
-    let logger: Logger
+    let maximumBodySize: Int
 
-    var endpoints: RouteCollection<Context> {
-        let routes = RouteCollection(context: Context.self)
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
         routes.post("/oauth2/token", use: token)
         return routes
     }
 
-    @Sendable func token(_ request: Request, context: Context) async throws -> Response {
-        await OAuthHTTP.respond(logger: logger, endpoint: "token") {
-            let form = try await OAuthHTTP.readForm(request)
-            let issued = try await endpoint.handle(form: form, authorization: request.headers[.authorization])
+    @Sendable func token(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await OAuthHTTP.respond(context: context) {
+            let form = try await OAuthHTTP.readForm(request, maximumBodySize: maximumBodySize)
+            let credentials = try OAuthHTTP.credentials(request, form: form, context: context)
+            let issued = try await endpoint.handle(form: form, credentials: credentials)
             return OAuthHTTP.response(status: .ok, json: issued.json)
         }
     }

@@ -83,7 +83,10 @@ struct TestServer: Sendable {
     func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil)
         async throws -> HTTPReply
     {
-        let app = Application(router: buildRouter(services: services, logger: Logger(label: "test")))
+        // Request lines only at info: the tests read replies, not logs.
+        var logger = Logger(label: "token-authority-test")
+        logger.logLevel = .warning
+        let app = Application(router: buildRouter(services: services), logger: logger)
         return try await app.test(.router) { client in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
                 HTTPReply(status: response.status, headers: response.headers, body: String(buffer: response.body))

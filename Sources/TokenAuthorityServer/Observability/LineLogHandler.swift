@@ -1,0 +1,103 @@
+import Logging
+import Synchronization
+
+import Foundation
+
+/// swift-log's backend for `serve`: one line per event on standard error, as
+/// `key=value` pairs (logfmt, `[logging] format = "text"`) or one JSON object
+/// (`format = "json"`), for a container's log collector. Keys: `ts`, `level`,
+/// `msg`, then the event's metadata, sorted.
+public struct LineLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let format: DeploymentConfiguration.Logging.Format
+
+    public init(level: Logger.Level, format: DeploymentConfiguration.Logging.Format) {
+        logLevel = level
+        self.format = format
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields: [(String, String)] = [
+            ("ts", Self.timestamp()), ("level", "\(event.level)"), ("msg", "\(event.message)"),
+        ]
+        var merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        // Hummingbird's request id, under a plain name.
+        if let requestID = merged.removeValue(forKey: "hb.request.id") { merged["request_id"] = requestID }
+        for (key, value) in merged.sorted(by: { Self.order($0.key) < Self.order($1.key) }) {
+            fields.append((key, "\(value)"))
+        }
+        let line = format == .json ? Self.json(fields) : Self.logfmt(fields)
+        var bytes = Array((line + "\n").utf8)
+        Self.output.withLock { _ in
+            var written = 0
+            while written < bytes.count {
+                let result = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written) }
+                if result <= 0 { return }  // nowhere to log to: drop the line rather than spin
+                written += result
+            }
+        }
+    }
+
+    // MARK: Rendering
+
+    /// A request line's fields in reading order; other keys follow, sorted.
+    private static let leadingKeys = [
+        "request_id", "method", "endpoint", "status", "client_id", "error", "source", "duration_ms",
+    ]
+
+    private static func order(_ key: String) -> (Int, String) {
+        (leadingKeys.firstIndex(of: key) ?? leadingKeys.count, key)
+    }
+
+    /// Serialises whole lines from concurrent tasks.
+    private static let output = Mutex(())
+
+    static func logfmt(_ fields: [(String, String)]) -> String {
+        fields.map { key, value in
+            let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F }
+            return plain ? "\(key)=\(value)" : "\(key)=\(quoted(value))"
+        }.joined(separator: " ")
+    }
+
+    static func json(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\(quoted($0.0)):\(quoted($0.1))" }.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal, which is also a valid quoted logfmt value.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// `2026-11-23T19:30:00.123Z`, UTC, built by hand: this runs for every request.
+    static func timestamp() -> String {
+        let now = Date().timeIntervalSince1970
+        var seconds = time_t(now.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32((now - now.rounded(.down)) * 1000), 3))Z"
+    }
+}
