@@ -24,9 +24,24 @@ public enum AppDatabase {
     }
 
     /// Opens (creating if needed) the database file and its folder.
+    /// - Throws: `OpenError` naming the file when SQLite cannot open or write it.
     public static func open(path: String) throws -> DatabasePool {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return try DatabasePool(path: path, configuration: makeConfiguration())
+        do {
+            return try DatabasePool(path: path, configuration: makeConfiguration())
+        } catch let error as DatabaseError where SQLiteStore.isUnavailable(error) {
+            throw OpenError(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    /// The database could not be opened: the message names the file and what to check.
+    public struct OpenError: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+
+        public var description: String {
+            "cannot open the database \(path): \(reason) (the file, its folder, and the -wal and -shm files beside it must be writable by this user, on a disk with free space)"
+        }
     }
 }
