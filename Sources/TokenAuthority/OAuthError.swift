@@ -62,6 +62,8 @@ extension OAuthError {
     public static let serverError = OAuthError(.serverError, "The server encountered an unexpected condition.")
     /// SPEC §4: a body over 64 KiB.
     public static let requestTooLarge = OAuthError(.invalidRequest, "The request body is too large.", status: 413)
+    /// The connection closed (or timed out) before the whole body arrived: 408.
+    public static let incompleteBody = OAuthError(.invalidRequest, "The request body did not arrive in time.", status: 408)
 
     /// The database cannot write or answer now (disk full, file read-only, I/O
     /// error, lock held too long): nothing changed, and the request may be retried.

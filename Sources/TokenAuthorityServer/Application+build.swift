@@ -37,7 +37,10 @@ public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestCo
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
-    if let limiter = services.sourceLimiter { router.add(middleware: SourceLimitMiddleware(limiter: limiter)) }
+    if let limiter = services.sourceLimiter {
+        let trusted = services.configuration.security.sourceLimits.trustedProxies
+        router.add(middleware: SourceLimitMiddleware(limiter: limiter, trustedProxies: trusted))
+    }
     let maximumBodySize = services.configuration.security.http.maxBodySize
     router.addRoutes(TokenController(endpoint: services.tokenEndpoint, maximumBodySize: maximumBodySize).endpoints)
     router.addRoutes(

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import Hummingbird
+import NIOCore
 import TokenAuthority
 import TokenStoreSQLite
 
@@ -22,8 +23,12 @@ enum OAuthHTTP {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBodySize)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw OAuthError.requestTooLarge
+        } catch {
+            // The client went away or stalled past `request_timeout` mid-body: nobody
+            // reads this answer, but the log line and the metrics say what happened.
+            throw OAuthError.incompleteBody
         }
         return try FormParameters(decoding: body.readableBytesView)
     }

@@ -27,6 +27,10 @@ struct TokenCleanupService: Service {
     /// does not compete with start-up.
     static let firstPurgeDelay: Duration = .seconds(2)
 
+    static func registerMetrics() {
+        _ = (deletedAccessTokens, deletedRefreshTokens)
+    }
+
     private static let deletedAccessTokens = Counter(
         label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "access_tokens")])
     private static let deletedRefreshTokens = Counter(

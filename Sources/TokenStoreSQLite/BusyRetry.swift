@@ -9,7 +9,7 @@ import Foundation
 enum BusyRetry {
     /// `sqlite3_busy_timeout`'s delays in milliseconds; the last one repeats.
     private static let delays: [Int] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]
-    private static let retries = Counter(label: "token_authority_database_busy_retries_total")
+    static let retries = Counter(label: "token_authority_database_busy_retries_total")
 
     /// Sleeps before retry `numberOfTries` (0 first) and returns true, or returns
     /// false once the waits would pass `timeout`.

@@ -49,6 +49,11 @@ public struct SQLiteStore: Sendable {
 }
 
 extension SQLiteStore {
+    /// Creates the store's counters now, so that `/metrics` shows them at 0 from the start.
+    public static func registerMetrics() {
+        _ = BusyRetry.retries
+    }
+
     /// Closes every connection of the pool (graceful shutdown).
     public func close() throws {
         try writer.close()

@@ -21,9 +21,14 @@ struct ConfigOption: ParsableArguments {
 
     /// Loads the configuration; warnings about unknown keys go to stderr.
     func load() throws -> DeploymentConfiguration {
-        let loaded = try ConfigurationLoader.load(path: config ?? "deployment.toml", required: config != nil)
+        let loaded = try loadWithWarnings()
         for warning in loaded.warnings { printError("warning: \(warning)") }
         return loaded.configuration
+    }
+
+    /// Loads the configuration and hands the warnings back (`serve` logs them).
+    func loadWithWarnings() throws -> ConfigurationLoader.Loaded {
+        try ConfigurationLoader.load(path: config ?? "deployment.toml", required: config != nil)
     }
 
     /// The configured database, migrated.

@@ -14,15 +14,23 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let configuration = try options.load()
+        let loaded = try options.loadWithWarnings()
+        let configuration = loaded.configuration
         // Both before anything logs or counts: swift-log and swift-metrics take one backend per process.
         ServerMetrics.bootstrap()
         let logging = configuration.logging
-        let level =
-            ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
-            ?? Logger.Level(rawValue: logging.level) ?? .info
+        let environmentLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"]
+        let overridingLevel = environmentLevel.flatMap { Logger.Level(rawValue: $0.lowercased()) }
+        let level = overridingLevel ?? Logger.Level(rawValue: logging.level) ?? .info
         LoggingSystem.bootstrap { _ in LineLogHandler(level: level, format: logging.format) }
         let logger = Logger(label: "token-authority")
+        // Through the logger, so that a JSON log stays all JSON.
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+        if let environmentLevel, overridingLevel == nil {
+            logger.warning(
+                "LOG_LEVEL is not a log level; using [logging] level",
+                metadata: ["LOG_LEVEL": "\(environmentLevel)", "level": "\(level)"])
+        }
         // The certificate first: a broken pair stops start-up before the database is touched.
         let tls = configuration.server.tls
         let certificate = try tls.enabled ? ServerCertificate.loadOrGenerate(tls) : nil

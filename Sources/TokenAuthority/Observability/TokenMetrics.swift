@@ -18,6 +18,13 @@ public enum TokenMetrics {
         issuedCounters[IssuedKey(grantType: grantType, format: format, mode: mode)]?.increment()
     }
 
+    /// Creates every counter now, so that a fresh server shows them at 0 rather
+    /// than not at all (call after the metrics backend is bootstrapped).
+    public static func register() {
+        _ = issuedCounters
+        _ = (refreshReplays, revocations, accountLocks)
+    }
+
     /// A rotated-away refresh token was presented again (RFC 9700 §4.14.2); its family was revoked.
     public static func refreshReplayDetected() { refreshReplays.increment() }
 

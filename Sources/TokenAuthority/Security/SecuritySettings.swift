@@ -18,6 +18,10 @@ public struct SecuritySettings: Sendable, Equatable {
     public struct SourceLimits: Sendable, Equatable {
         public var failedClientAuthenticationsPerMinute = 60
         public var failedLoginsPerMinute = 30
+        /// Peers (exact IP addresses) whose `X-Forwarded-For` is believed: behind a
+        /// TLS-terminating proxy every request comes from the proxy, so the source
+        /// is the address the proxy appended last.
+        public var trustedProxies: [String] = []
         public init() {}
     }
 

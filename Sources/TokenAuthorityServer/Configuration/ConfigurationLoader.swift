@@ -1,3 +1,4 @@
+import NIOCore
 import TOMLKit
 import TokenAuthority
 
@@ -29,6 +30,11 @@ public enum ConfigurationLoader {
     }
 
     public static func parse(_ text: String, file: String) throws -> Loaded {
+        if let line = TOMLAbortGuard.lineThatWouldAbort(text) {
+            throw ConfigurationError(
+                file: file, line: line,
+                message: "invalid TOML: this line cannot be parsed (a table header without a name, a stray '}' or a misplaced date?)")
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -97,6 +103,10 @@ public enum ConfigurationLoader {
         try reader.read(
             "security.source_limits.failed_logins_per_minute", into: &security.sourceLimits.failedLoginsPerMinute,
             in: perMinute)
+        try reader.read("security.source_limits.trusted_proxies", into: &security.sourceLimits.trustedProxies)
+        for proxy in security.sourceLimits.trustedProxies where (try? SocketAddress(ipAddress: proxy, port: 0)) == nil {
+            throw reader.error(at: "security.source_limits.trusted_proxies", "'\(proxy)' is not an IP address")
+        }
         try reader.read(
             "security.client_limits.requests_per_second", into: &security.clientLimits.requestsPerSecond, in: perMinute)
         try reader.read("security.client_limits.burst", into: &security.clientLimits.burst, in: perMinute)

@@ -31,6 +31,7 @@ import TokenAuthority
 /// | `security.account_locking.auto_unlock_after` | duration | `"5m"` |
 /// | `security.source_limits.failed_client_authentications_per_minute` | integer, 0 = no limit | `60` (per source address; then 429) |
 /// | `security.source_limits.failed_logins_per_minute` | integer, 0 = no limit | `30` (per source address; then 429) |
+/// | `security.source_limits.trusted_proxies` | array of IP addresses | `[]` (peers whose `X-Forwarded-For` names the source) |
 /// | `security.client_limits.requests_per_second` | integer, 0 = no limit | `0` (per client, token and introspection endpoints; then 429) |
 /// | `security.client_limits.burst` | integer, 0 = the rate | `0` |
 /// | `security.http.max_body_size` | integer of bytes, 1 KiB–16 MiB | `65536` (more: 413) |

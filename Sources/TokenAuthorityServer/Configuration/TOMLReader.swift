@@ -68,6 +68,17 @@ struct TOMLReader {
         seconds = count * unit
     }
 
+    mutating func read(_ key: String, into strings: inout [String]) throws {
+        guard let found = try lookup(key) else { return }
+        guard let array = found.array else { throw wrongType(key, expected: "an array of strings", found: found) }
+        var read: [String] = []
+        for element in array {
+            guard let string = element.string else { throw wrongType(key, expected: "an array of strings", found: element) }
+            read.append(string)
+        }
+        strings = read
+    }
+
     /// An array of regexes, each checked to compile.
     mutating func readScopePatterns(_ key: String, into patterns: inout [String]) throws {
         guard let found = try lookup(key) else { return }

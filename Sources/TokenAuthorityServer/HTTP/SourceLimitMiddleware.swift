@@ -1,4 +1,7 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import TokenAuthority
 
 /// `[security.source_limits]` on the OAuth endpoints: a source address at its
@@ -9,11 +12,20 @@ struct SourceLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let limiter: SourceFailureLimiter
+    /// `trusted_proxies`, as `AppRequestContext.sourceKey` spells them.
+    let trustedProxies: Set<String>
+
+    init(limiter: SourceFailureLimiter, trustedProxies: [String]) {
+        self.limiter = limiter
+        self.trustedProxies = Set(trustedProxies.compactMap { try? SocketAddress(ipAddress: $0, port: 0).ipAddress })
+    }
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard request.method == .post, let source = context.sourceKey else { return try await next(request, context) }
+        guard request.method == .post, let source = source(of: request, context: context) else {
+            return try await next(request, context)
+        }
         if let refusal = limiter.refusal(for: source) {
             context.outcome.error = refusal
             return OAuthHTTP.response(for: refusal)
@@ -26,4 +38,16 @@ struct SourceLimitMiddleware: RouterMiddleware {
         }
         return response
     }
+
+    /// The peer, or behind a trusted proxy the last address of `X-Forwarded-For`
+    /// (the one that proxy appended; earlier ones are the client's to invent).
+    private func source(of request: Request, context: Context) -> String? {
+        guard let peer = context.remoteAddress?.ipAddress, trustedProxies.contains(peer),
+            let forwarded = request.headers[values: Self.forwardedFor].last?.split(separator: ",").last
+        else { return context.sourceKey }
+        let address = forwarded.trimmingCharacters(in: .whitespaces)
+        return (try? SocketAddress(ipAddress: address, port: 0)).map { _ in address } ?? context.sourceKey
+    }
+
+    private static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

@@ -1,5 +1,7 @@
 import Metrics
 import Prometheus
+import TokenAuthority
+import TokenStoreSQLite
 
 /// The Prometheus backend of swift-metrics, rendered by `GET /metrics`.
 ///
@@ -26,6 +28,10 @@ public enum ServerMetrics {
             (renamed[name] ?? sanitized(name), labels.map { (sanitized($0.0), $0.1) })
         }
         MetricsSystem.bootstrap(factory)
+        // Every series from the first scrape on, at 0 until its first event.
+        TokenMetrics.register()
+        SQLiteStore.registerMetrics()
+        TokenCleanupService.registerMetrics()
     }()
 
     /// Hummingbird's `MetricsMiddleware` names, in Prometheus' conventions.
