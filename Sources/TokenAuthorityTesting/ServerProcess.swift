@@ -93,8 +93,11 @@ public struct Deployment: Sendable {
 
     /// Runs `body` with a server on this deployment, stopped afterwards whether `body`
     /// succeeds or fails; the folder stays, so a test can start another server on it.
-    public func withServer<Result>(_ body: (ServerProcess) async throws -> Result) async throws -> Result {
-        let server = try await startServer()
+    /// - Parameter environment: variables added to the server's inherited environment.
+    public func withServer<Result>(
+        environment: [String: String] = [:], _ body: (ServerProcess) async throws -> Result
+    ) async throws -> Result {
+        let server = try await startServer(environment: environment)
         do {
             let result = try await body(server)
             await server.stopOrKill()

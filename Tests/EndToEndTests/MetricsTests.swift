@@ -316,24 +316,6 @@ struct PrometheusExposition: Sendable {
     }
 }
 
-extension Deployment {
-    /// Runs `body` with a server started with `environment` added to its own, stopped
-    /// afterwards whether `body` succeeds or fails.
-    func withServer<Result>(
-        environment: [String: String], _ body: (ServerProcess) async throws -> Result
-    ) async throws -> Result {
-        let server = try await startServer(environment: environment)
-        do {
-            let result = try await body(server)
-            await server.stopOrKill()
-            return result
-        } catch {
-            await server.stopOrKill()
-            throw error
-        }
-    }
-}
-
 extension ServerProcess {
     /// `GET /metrics`, parsed. A success is counted once its body is written, so this
     /// scrapes again until no POST is in progress and this GET is the only one: then

@@ -81,13 +81,8 @@ struct TOMLReader {
 
     /// An array of regexes, each checked to compile.
     mutating func readScopePatterns(_ key: String, into patterns: inout [String]) throws {
-        guard let found = try lookup(key) else { return }
-        guard let array = found.array else { throw wrongType(key, expected: "an array of strings", found: found) }
-        var strings: [String] = []
-        for element in array {
-            guard let string = element.string else { throw wrongType(key, expected: "an array of strings", found: element) }
-            strings.append(string)
-        }
+        var strings = patterns
+        try read(key, into: &strings)
         do {
             _ = try ScopePolicy(allowedScopes: strings)
         } catch {

@@ -1,4 +1,5 @@
 import Logging
+import TokenAuthority
 import Synchronization
 
 import Foundation
@@ -61,30 +62,14 @@ public struct LineLogHandler: LogHandler {
     static func logfmt(_ fields: [(String, String)]) -> String {
         fields.map { key, value in
             let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F }
-            return plain ? "\(key)=\(value)" : "\(key)=\(quoted(value))"
+            return plain ? "\(key)=\(value)" : "\(key)=\(JSONObjectWriter.quoted(value))"  // a JSON string literal is a quoted logfmt value
         }.joined(separator: " ")
     }
 
     static func json(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(quoted($0.0)):\(quoted($0.1))" }.joined(separator: ",") + "}"
-    }
-
-    /// A JSON string literal, which is also a valid quoted logfmt value.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var object = JSONObjectWriter()
+        for (key, value) in fields { object.add(key, value) }
+        return object.finish()
     }
 
     /// `2026-11-23T19:30:00.123Z`, UTC, built by hand: this runs for every request.
