@@ -11,11 +11,21 @@ public struct ClientAuthenticator: Sendable {
         guard let credentials else {
             throw OAuthError.invalidClient.with(description: "Client authentication failed: no client credentials.")
         }
-        guard let client = try await clients.client(id: credentials.clientID),
-            ClientSecret.matches(credentials.secret, digest: client.secretDigest)
-        else {
-            throw OAuthError.invalidClient
-        }
+        // The lookup and the digest run in a slot of the source's failure budget
+        // (`CredentialCheckGate`), so a burst cannot start more checks than the limit.
+        let client = try await CredentialCheckGate.run(.clientAuthentication, {
+            TokenMetrics.credentialChecked(.clientSecret)
+            guard let client = try await clients.client(id: credentials.clientID),
+                ClientSecret.matches(credentials.secret, digest: client.secretDigest)
+            else { return nil as Client? }
+            return client
+        }, failed: { $0 == nil })
+        guard let client else { throw OAuthError.invalidClient }
         return client
+    }
+
+    /// Whether a client has this id: a lookup, no secret checked.
+    public func isRegistered(_ clientID: String) async throws -> Bool {
+        try await clients.client(id: clientID) != nil
     }
 }

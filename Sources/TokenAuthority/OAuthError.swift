@@ -20,9 +20,6 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
     public var errorDescription: String
     /// HTTP status, fixed by SPEC §4's error table.
     public var status: Int
-    /// A wrong password, unknown user or locked account at the password grant:
-    /// what `[security.source_limits] failed_logins_per_minute` counts.
-    public var isFailedLogin = false
     /// Seconds for the `Retry-After` header of a 429 or 503 (RFC 9110 §10.2.3).
     public var retryAfter: Int?
 
@@ -75,11 +72,24 @@ extension OAuthError {
         OAuthError(.tooManyRequests, description, status: 429, retryAfter: max(1, retryAfter))
     }
 
-    /// SPEC §4: "wrong username or password".
+    /// A wrong username or password, WSO2's words. The username echoed is the
+    /// caller's own, cut to `echoedUsernameLength` characters and with anything
+    /// that could disguise text (controls, bidirectional overrides) replaced.
     public static func authenticationFailed(for username: String) -> OAuthError {
-        var error = OAuthError(.invalidGrant, "Authentication failed for \(username)")
-        error.isFailedLogin = true
-        return error
+        OAuthError(.invalidGrant, "Authentication failed for \(echoable(username))")
+    }
+
+    public static let echoedUsernameLength = 64
+
+    static func echoable(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        var echoed = String.UnicodeScalarView()
+        for scalar in scalars.prefix(echoedUsernameLength) {
+            let disguising = IdentifierRules.isControl(scalar) || (0x202A...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value) || (0x200B...0x200F).contains(scalar.value)
+            echoed.append(disguising ? "\u{FFFD}" : scalar)
+        }
+        return String(echoed) + (scalars.count > echoedUsernameLength ? "…" : "")
     }
 
     public static func missingParameter(_ name: String) -> OAuthError {

@@ -26,6 +26,17 @@ public enum Subject: Sendable, Hashable {
         default: return nil
         }
     }
+
+    /// Byte equality, as the database's: names that differ only in Unicode
+    /// normalization are other subjects (see `sameBytes(as:)`).
+    public static func == (left: Subject, right: Subject) -> Bool {
+        left.kind == right.kind && left.name.sameBytes(as: right.name)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        for byte in name.utf8 { hasher.combine(byte) }
+    }
 }
 
 /// The key a token belongs to: (client, subject, scope set). The database holds at
@@ -39,6 +50,17 @@ public struct TokenKey: Sendable, Hashable {
         self.clientID = clientID
         self.subject = subject
         self.scope = scope
+    }
+
+    /// Byte equality of the client id, as the database's (see `sameBytes(as:)`).
+    public static func == (left: TokenKey, right: TokenKey) -> Bool {
+        left.clientID.sameBytes(as: right.clientID) && left.subject == right.subject && left.scope == right.scope
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for byte in clientID.utf8 { hasher.combine(byte) }
+        hasher.combine(subject)
+        hasher.combine(scope)
     }
 
     /// User tokens come with a refresh token; application tokens do not (RFC 6749 §4.4.3).

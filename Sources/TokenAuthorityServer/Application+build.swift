@@ -14,11 +14,12 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     ServerMetrics.bootstrap()
     let server = services.configuration.server
-    let http1 = HTTP1Channel.Configuration(services.configuration.security.http)
+    let limits = services.configuration.security.http
+    let http1 = HTTPServerBuilder.framedHTTP1(
+        configuration: HTTP1Channel.Configuration(limits), maximumBodySize: limits.maxBodySize)
     return Application(
         router: buildRouter(services: services),
-        server: try certificate.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0.tlsConfiguration) }
-            ?? .http1(configuration: http1),
+        server: try certificate.map { try .tls(http1, tlsConfiguration: $0.tlsConfiguration) } ?? http1,
         configuration: .init(address: .hostname(server.hostname, port: server.port), serverName: "token-authority"),
         services: [
             CheckpointService(checkpointer: services.checkpointer), TokenCleanupService(services: services, logger: logger),

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import TokenAuthority
 import TokenStoreSQLite
 
@@ -25,6 +26,9 @@ enum OAuthHTTP {
             body = try await request.body.collect(upTo: maximumBodySize)
         } catch is NIOTooManyBytesError {
             throw OAuthError.requestTooLarge
+        } catch is HTTPParserError {
+            // A malformed chunk or body framing: the client's error, not a timeout.
+            throw OAuthError.invalidRequest.with(description: "The request body is malformed.")
         } catch {
             // The client went away or stalled past `request_timeout` mid-body: nobody
             // reads this answer, but the log line and the metrics say what happened.

@@ -24,10 +24,16 @@ public enum AppDatabase {
     }
 
     /// Opens (creating if needed) the database file and its folder.
+    ///
+    /// The database holds password hashes and secret digests, so what this creates
+    /// is private whatever the umask: the folder 0700, the file 0600. SQLite gives
+    /// the `-wal` and `-shm` files it creates the main file's mode.
     /// - Throws: `OpenError` naming the file when SQLite cannot open or write it.
     public static func open(path: String) throws -> DatabasePool {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        createPrivateFile(path)
         do {
             return try DatabasePool(path: path, configuration: makeConfiguration())
         } catch let error as DatabaseError where SQLiteStore.isUnavailable(error) {
@@ -44,4 +50,14 @@ public enum AppDatabase {
             "cannot open the database \(path): \(reason) (the file, its folder, and the -wal and -shm files beside it must be writable by this user, on a disk with free space)"
         }
     }
+}
+
+/// Creates an empty file readable and writable by its owner alone, unless the
+/// name exists; when it cannot, SQLite's own open reports why.
+private func createPrivateFile(_ path: String) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { return }
+    // open(2) applies the umask, which can only clear bits: fchmod makes it exact.
+    _ = fchmod(descriptor, 0o600)
+    close(descriptor)
 }

@@ -20,7 +20,7 @@ extension SQLiteStore: TokenLookupStore {
             let hash = Data(digest)
             guard let found = try Self.find(db, digest: hash, in: .accessToken) ?? Self.find(db, digest: hash, in: .refreshToken)
             else { return .nothingToRevoke }
-            if let clientID, found.clientID != clientID { return .otherClient }
+            if let clientID, !found.clientID.sameBytes(as: clientID) { return .otherClient }
             guard found.state == .active else { return .nothingToRevoke }
             switch found.kind {
             case .accessToken:

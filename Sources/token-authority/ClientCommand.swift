@@ -37,9 +37,7 @@ struct ClientCommand: AsyncParsableCommand {
             }
             let scopeList = try scopes.map { try ScopeSet(parsing: $0).scopes }
             let id = clientID ?? ClientSecret.generateClientID()
-            guard !id.isEmpty, id.count <= 255, !id.contains(where: { $0.isWhitespace || $0 == ":" }) else {
-                throw CommandError("--client-id: 1 to 255 characters, no spaces or colons")
-            }
+            if let problem = IdentifierRules.clientIDProblem(id) { throw CommandError("--client-id: \(problem)") }
             if let clientSecret, clientSecret.count < ClientSecret.minimumLength {
                 throw CommandError(
                     "--client-secret: at least \(ClientSecret.minimumLength) characters are required, "

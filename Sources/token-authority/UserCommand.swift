@@ -16,10 +16,13 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            guard !username.isEmpty, username.count <= 255 else { throw CommandError("USERNAME: 1 to 255 characters") }
+            let store = try options.openStore()
+            let existing = try await store.users().map(\.username)
+            if let problem = IdentifierRules.usernameProblem(username, existing: existing) {
+                throw CommandError("USERNAME: \(problem)")
+            }
             let password = try passwordStdin ? PasswordInput.readLine() : PasswordInput.prompt("Password for \(username): ")
             guard !password.isEmpty else { throw CommandError("the password must not be empty") }
-            let store = try options.openStore()
             let hash = try await PasswordHasher().hash(password)
             try await store.createUser(User(username: username, passwordHash: hash, createdAt: Clock.system.now()))
             if json { return try printJSON(["username": username]) }

@@ -55,7 +55,7 @@ public struct RefreshTokenGrant: GrantHandler {
     ) async throws -> MintedAccessToken {
         guard client.tokenFormat == .jwt,
             let row = try await store.findToken(digest: digest, preferring: .refreshToken),
-            row.kind == .refreshToken, row.clientID == client.clientID
+            row.kind == .refreshToken, row.clientID.sameBytes(as: client.clientID)
         else {
             // An opaque client, or a request the policy will refuse: nothing to sign.
             return try minter.mintOpaque()

@@ -14,6 +14,14 @@ public enum TokenMetrics {
         case new
     }
 
+    /// What a credential check verified: what `credentialChecked` counts.
+    public enum Credential: String, Sendable, CaseIterable {
+        /// A client id looked up and its secret's SHA-256 compared.
+        case clientSecret = "client_secret"
+        /// A password run through the KDF (scrypt): the expensive one.
+        case password
+    }
+
     public static func issued(grantType: GrantType, format: AccessTokenFormat, mode: Mode) {
         issuedCounters[IssuedKey(grantType: grantType, format: format, mode: mode)]?.increment()
     }
@@ -22,7 +30,7 @@ public enum TokenMetrics {
     /// than not at all (call after the metrics backend is bootstrapped).
     public static func register() {
         _ = issuedCounters
-        _ = (refreshReplays, revocations, accountLocks)
+        _ = (refreshReplays, revocations, accountLocks, credentialChecks)
     }
 
     /// A rotated-away refresh token was presented again (RFC 9700 §4.14.2); its family was revoked.
@@ -33,6 +41,9 @@ public enum TokenMetrics {
 
     /// An account locked after `[security.account_locking] allowed_failed_attempts` failures.
     public static func accountLocked() { accountLocks.increment() }
+
+    /// A credential check ran (`[security.source_limits]` bounds how many a source may start).
+    public static func credentialChecked(_ credential: Credential) { credentialChecks[credential]?.increment() }
 
     // MARK: Private
 
@@ -57,6 +68,10 @@ public enum TokenMetrics {
         }
         return counters
     }()
+    private static let credentialChecks: [Credential: Counter] = Dictionary(
+        uniqueKeysWithValues: Credential.allCases.map {
+            ($0, Counter(label: "token_authority_credential_checks_total", dimensions: [("credential", $0.rawValue)]))
+        })
     private static let refreshReplays = Counter(label: "token_authority_refresh_replays_total")
     private static let revocations = Counter(label: "token_authority_revocations_total")
     private static let accountLocks = Counter(label: "token_authority_account_locks_total")

@@ -27,7 +27,7 @@ public struct RefreshPolicy: Sendable {
 
     public func decide(_ presented: PresentedRefreshToken?) -> RefreshDecision {
         // Unknown, or another client's: the same answer, and nothing changes.
-        guard let presented, presented.clientID == clientID else { return .refuse(Self.invalidRefreshToken) }
+        guard let presented, presented.clientID.sameBytes(as: clientID) else { return .refuse(Self.invalidRefreshToken) }
         switch presented.state {
         case .inactive:
             // Only rotation makes a refresh token INACTIVE: this one was used already.

@@ -1,7 +1,10 @@
 /// An `application/x-www-form-urlencoded` body (RFC 6749 Appendix B), decoded
 /// strictly: every byte sequence must be valid percent-encoding of UTF-8, and a
 /// parameter may appear once (RFC 6749 §3.2). Parameters sent without a value
-/// count as omitted (RFC 6749 §3.1).
+/// count as omitted (RFC 6749 §3.1). No name or value may hold a control
+/// character but the tab (RFC 6749 Appendix A allows none other in any
+/// parameter): a NUL in particular would cut an identifier short in C code
+/// below, so `ci%00x` must never authenticate as `ci`.
 public struct FormParameters: Sendable, Equatable {
     public private(set) var values: [String: String]
 
@@ -32,7 +35,8 @@ public struct FormParameters: Sendable, Equatable {
         return value
     }
 
-    /// Decodes one name or value: `+` is a space, `%XX` a byte, the result UTF-8.
+    /// Decodes one name or value: `+` is a space, `%XX` a byte, the result UTF-8
+    /// without control characters (tab aside).
     /// Also used for the id and secret of an HTTP Basic header (RFC 6749 §2.3.1).
     public static func decodeComponent(_ bytes: some Collection<UInt8>) throws(OAuthError) -> String {
         var decoded: [UInt8] = []
@@ -54,6 +58,10 @@ public struct FormParameters: Sendable, Equatable {
                 decoded.append(byte)
             }
             index = bytes.index(after: index)
+        }
+        // Bytes below 0x80 never occur inside a multi-byte UTF-8 sequence, so a byte test suffices.
+        guard !decoded.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
+            throw OAuthError.invalidRequest.with(description: "The request contains a control character.")
         }
         guard let text = String(validating: decoded, as: UTF8.self) else {
             throw OAuthError.invalidRequest.with(description: "The request is not valid UTF-8.")

@@ -17,7 +17,8 @@ public final class ClientRateLimiter: Sendable {
     private let rate: Double
     private let capacity: Double
     private let clock: Clock
-    private let buckets = Mutex<[String: Bucket]>([:])
+    /// Keyed by the id's bytes: ids that differ only in Unicode normalization are other clients.
+    private let buckets = Mutex<[[UInt8]: Bucket]>([:])
 
     /// `nil` when the limits are off (`requests_per_second = 0`).
     public init?(limits: SecuritySettings.ClientLimits, clock: Clock) {
@@ -31,11 +32,12 @@ public final class ClientRateLimiter: Sendable {
     /// seconds until the bucket holds one again.
     public func admit(_ clientID: String) throws(OAuthError) {
         let now = clock.now()
+        let key = Array(clientID.utf8)
         let waitMilliseconds: Double? = buckets.withLock { buckets in
-            var bucket = buckets[clientID] ?? Bucket(tokens: capacity, updatedAt: now)
+            var bucket = buckets[key] ?? Bucket(tokens: capacity, updatedAt: now)
             bucket.tokens = min(capacity, bucket.tokens + Double(max(0, now - bucket.updatedAt)) * rate)
             bucket.updatedAt = now
-            defer { buckets[clientID] = bucket }
+            defer { buckets[key] = bucket }
             guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / rate }
             bucket.tokens -= 1
             return nil

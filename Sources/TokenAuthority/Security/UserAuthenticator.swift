@@ -19,7 +19,14 @@ public struct UserAuthenticator: Sendable {
     }
 
     /// The user, when the password is right and the account is not locked; `nil` otherwise.
+    /// The check runs in a slot of the source's failed-login budget (`CredentialCheckGate`):
+    /// a source at its limit gets 429 and starts no KDF run.
     public func authenticate(username: String, password: String) async throws -> User? {
+        try await CredentialCheckGate.run(.login, { try await check(username: username, password: password) }, failed: { $0 == nil })
+    }
+
+    private func check(username: String, password: String) async throws -> User? {
+        TokenMetrics.credentialChecked(.password)
         let user = try await users.user(named: username)
         // An unknown user costs the same KDF run as a wrong password, so the
         // response time does not tell which usernames exist.

@@ -52,6 +52,9 @@ public enum ConfigurationLoader {
         try reader.read("database.path", into: &config.database.path)
         try reader.read("database.key_file", into: &config.database.keyFile)
         try reader.read("super_admin.username", into: &config.superAdmin.username)
+        if !config.superAdmin.username.isEmpty, let problem = IdentifierRules.usernameProblem(config.superAdmin.username) {
+            throw reader.error(at: "super_admin.username", problem)
+        }
         config.superAdmin.password = try reader.optionalString("super_admin.password")
         try reader.read("super_admin.create_admin_account", into: &config.superAdmin.createAdminAccount)
         config.configuredIssuer = try reader.optionalString("oauth.issuer")

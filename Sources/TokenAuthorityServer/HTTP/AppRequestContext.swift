@@ -25,16 +25,18 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
         case .v6(let address):
             let groups = address.host.split(separator: ":", omittingEmptySubsequences: false)
             if let mapped = groups.last, mapped.contains(".") { return String(mapped) }  // ::ffff:a.b.c.d
-            return Self.prefix64(of: address.address.sin6_addr)
+            return Self.prefix64(of: address.host)
         default: return nil
         }
     }
 
-    private static func prefix64(of address: in6_addr) -> String {
-        withUnsafeBytes(of: address) { bytes in
-            stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-                .joined(separator: ":") + "::/64"
-        }
+    private static func prefix64(of host: String) -> String? {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        // A link-local address may carry its zone (`fe80::1%eth0`), which is no part of the address.
+        let address = String(host.prefix { $0 != "%" })
+        guard inet_pton(AF_INET6, address, &bytes) == 1 else { return nil }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":") + "::/64"
     }
 }
 

@@ -6,8 +6,10 @@ import TokenAuthority
 
 /// `[security.source_limits]` on the OAuth endpoints: a source address at its
 /// limit of failed client authentications or failed logins gets 429 with
-/// `Retry-After` before any credential is checked; every 401 (`invalid_client`)
-/// and every failed password login counts against it.
+/// `Retry-After` before any credential is checked. The request runs with a
+/// `CredentialCheckGate` for its source, so each secret or password check takes
+/// a slot first and counts its own failure; a 401 (`invalid_client`) whose
+/// checks counted nothing (malformed or missing credentials) counts one.
 struct SourceLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -30,12 +32,9 @@ struct SourceLimitMiddleware: RouterMiddleware {
             context.outcome.error = refusal
             return OAuthHTTP.response(for: refusal)
         }
-        let response = try await next(request, context)
-        if response.status == .unauthorized {
-            limiter.record(.clientAuthentication, from: source)
-        } else if context.outcome.error?.isFailedLogin == true {
-            limiter.record(.login, from: source)
-        }
+        let gate = CredentialCheckGate(limiter: limiter, source: source)
+        let response = try await CredentialCheckGate.$current.withValue(gate) { try await next(request, context) }
+        if response.status == .unauthorized { gate.recordUnlessCounted(.clientAuthentication) }
         return response
     }
 

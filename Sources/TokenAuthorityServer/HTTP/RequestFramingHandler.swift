@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Refuses, as soon as its head arrives, a request whose framing the server
+/// will not serve, answering once and closing the connection (the rest of the
+/// request is never read):
+///
+/// - no `Host` in an HTTP/1.1 request, more than one, or one that is no
+///   authority: 400 (RFC 9112 §3.2);
+/// - a `Transfer-Encoding` other than `chunked`: 501 (RFC 9112 §6.1);
+/// - an `Expect` other than `100-continue`: 417 (RFC 9110 §10.1.1);
+/// - a `Content-Length` over `[security.http] max_body_size`: 413 at once,
+///   without waiting for bytes that would be refused anyway.
+///
+/// It sits before Hummingbird's conversion to HTTP types, which keeps only the
+/// first `Host` and drops the version: both are needed here.
+final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    struct Refusal: Equatable {
+        var status: HTTPResponseStatus
+        var description: String
+    }
+
+    private let maximumBodySize: Int
+    private let logger: Logger
+    /// Set once a request was refused: everything after it on this connection is dropped.
+    private var refused = false
+
+    init(maximumBodySize: Int, logger: Logger) {
+        self.maximumBodySize = maximumBodySize
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
+        if case .head(let head) = unwrapInboundIn(data), let refusal = Self.refusal(of: head, maximumBodySize: maximumBodySize) {
+            refused = true
+            refuse(head, refusal, context: context)
+            return
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// What is wrong with a request head, or `nil` to serve it.
+    static func refusal(of head: HTTPRequestHead, maximumBodySize: Int) -> Refusal? {
+        let hosts = head.headers["Host"]
+        if hosts.count > 1 {
+            return Refusal(status: .badRequest, description: "The request has more than one Host header.")
+        }
+        if hosts.isEmpty, head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) {
+            return Refusal(status: .badRequest, description: "The request has no Host header.")
+        }
+        if let host = hosts.first, !host.utf8.allSatisfy(isAuthorityByte) {
+            return Refusal(status: .badRequest, description: "The Host header is not a valid authority.")
+        }
+        let codings = head.headers["Transfer-Encoding"].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if !codings.isEmpty, codings != ["chunked"] {
+            return Refusal(
+                status: .notImplemented, description: "Only the chunked transfer coding is implemented.")
+        }
+        let expectations = head.headers["Expect"].map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if expectations.contains(where: { $0 != "100-continue" }) {
+            return Refusal(status: .expectationFailed, description: "The only expectation met is 100-continue.")
+        }
+        if let length = head.headers["Content-Length"].first.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
+            length > maximumBodySize
+        {
+            return Refusal(status: .payloadTooLarge, description: "The request body is too large.")
+        }
+        return nil
+    }
+
+    private func refuse(_ head: HTTPRequestHead, _ refusal: Refusal, context: ChannelHandlerContext) {
+        let body = #"{"error":"invalid_request","error_description":"\#(refusal.description)"}"#
+        var headers = HTTPHeaders([
+            ("Content-Type", "application/json;charset=UTF-8"), ("Cache-Control", "no-store"),
+            ("Connection", "close"), ("Content-Length", String(body.utf8.count)),
+        ])
+        headers.add(name: "Server", value: "token-authority")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: refusal.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
+        // The request never reaches the router, so its log line is written here.
+        var metadata: Logger.Metadata = [
+            "method": "\(head.method.rawValue.prefix(16))", "endpoint": "unrouted", "status": "\(refusal.status.code)",
+            "error": "invalid_request",
+        ]
+        if let source = context.channel.remoteAddress?.ipAddress { metadata["source"] = "\(source)" }
+        logger.info("request", metadata: metadata)
+    }
+
+    /// RFC 3986 §3.2: the bytes of `host [ ":" port ]`, IP literals included.
+    private static func isAuthorityByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            "-._~!$&'()*+,;=:%[]".utf8.contains(byte)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension RequestFramingHandler: Sendable {}
