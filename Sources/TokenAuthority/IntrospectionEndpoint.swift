@@ -30,7 +30,7 @@ public struct IntrospectionEndpoint: Sendable {
 
     /// - Parameter credentials: what `ClientCredentials.from` found in the request.
     public func handle(form: FormParameters, credentials: ClientCredentials?) async throws -> IntrospectionResponse {
-        try await authorizeCaller(credentials)
+        let caller = try await authorizeCaller(credentials)
         if let credentials { try clientLimiter?.admit(credentials.clientID) }
         let token = try form.required("token")
         let hint = form["token_type_hint"].flatMap(TokenKind.init(rawValue:))
@@ -38,10 +38,22 @@ public struct IntrospectionEndpoint: Sendable {
             let found = try await tokens.findToken(digest: digest, preferring: hint),
             found.isActive(at: clock.now())
         else { return .inactive }
+        // A refresh token is a credential of the client it was issued to, never
+        // shown to a resource server: another client learns only that it is not
+        // active for it (RFC 7662 §2.2 lets the server say so). The super admin sees all.
+        if found.kind == .refreshToken, case .client(let clientID) = caller, !found.clientID.sameBytes(as: clientID) {
+            return .inactive
+        }
         return .active(found)
     }
 
-    private func authorizeCaller(_ credentials: ClientCredentials?) async throws {
+    /// Who introspects: an introspection client, or the super admin.
+    private enum Caller {
+        case client(String)
+        case superAdmin
+    }
+
+    private func authorizeCaller(_ credentials: ClientCredentials?) async throws -> Caller {
         guard let credentials else {
             throw OAuthError.invalidClient.with(description: "Introspection requires HTTP Basic authentication.")
         }
@@ -53,12 +65,13 @@ public struct IntrospectionEndpoint: Sendable {
         {
             guard try await users.authenticate(username: credentials.clientID, password: credentials.secret) != nil
             else { throw OAuthError.invalidClient }
-            return
+            return .superAdmin
         }
         let client = try await authenticator.authenticate(credentials)
         guard client.mayIntrospect else {
             throw OAuthError.invalidClient.with(description: "The client is not allowed to introspect tokens.")
         }
+        return .client(client.clientID)
     }
 }
 

@@ -15,10 +15,12 @@ public func buildApplication(
     ServerMetrics.bootstrap()
     let server = services.configuration.server
     let limits = services.configuration.security.http
+    let router = buildRouter(services: services)
     let http1 = HTTPServerBuilder.framedHTTP1(
-        configuration: HTTP1Channel.Configuration(limits), maximumBodySize: limits.maxBodySize)
+        configuration: HTTP1Channel.Configuration(limits), maximumBodySize: limits.maxBodySize,
+        routes: Set(router.routes.map { "\($0.path)" }))
     return Application(
-        router: buildRouter(services: services),
+        router: router,
         server: try certificate.map { try .tls(http1, tlsConfiguration: $0.tlsConfiguration) } ?? http1,
         configuration: .init(address: .hostname(server.hostname, port: server.port), serverName: "token-authority"),
         services: [

@@ -26,8 +26,9 @@ enum OAuthHTTP {
             body = try await request.body.collect(upTo: maximumBodySize)
         } catch is NIOTooManyBytesError {
             throw OAuthError.requestTooLarge
-        } catch is HTTPParserError {
-            // A malformed chunk or body framing: the client's error, not a timeout.
+        } catch let error as HTTPParserError where error != .invalidEOFState {
+            // A malformed chunk: the client's error, not a timeout. (The connection
+            // closing mid-body is `invalidEOFState`: an incomplete body, below.)
             throw OAuthError.invalidRequest.with(description: "The request body is malformed.")
         } catch {
             // The client went away or stalled past `request_timeout` mid-body: nobody

@@ -20,6 +20,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "The client id (default: generated).") var clientID: String?
         @Option(help: "The client secret, at least \(ClientSecret.minimumLength) characters (default: generated, 256 bits).")
         var clientSecret: String?
+        @Flag(help: "Read the client secret as one line from standard input (keeps it out of argv and shell history).")
+        var clientSecretStdin = false
         @Flag(help: "May call /oauth2/introspect.") var introspection = false
         @Flag(help: "Print JSON.") var json = false
 
@@ -38,12 +40,19 @@ struct ClientCommand: AsyncParsableCommand {
             let scopeList = try scopes.map { try ScopeSet(parsing: $0).scopes }
             let id = clientID ?? ClientSecret.generateClientID()
             if let problem = IdentifierRules.clientIDProblem(id) { throw CommandError("--client-id: \(problem)") }
-            if let clientSecret, clientSecret.count < ClientSecret.minimumLength {
+            if clientSecret != nil, clientSecretStdin {
+                throw CommandError("--client-secret and --client-secret-stdin: give one of them")
+            }
+            let chosenSecret = try clientSecretStdin ? SecretInput.readLine(what: "--client-secret-stdin") : clientSecret
+            if let chosenSecret, let problem = ClientSecret.problem(chosenSecret) {
+                throw CommandError("--client-secret: \(problem)")
+            }
+            if let clientSecret = chosenSecret, clientSecret.count < ClientSecret.minimumLength {
                 throw CommandError(
                     "--client-secret: at least \(ClientSecret.minimumLength) characters are required, "
                         + "because client secrets are stored with a fast hash; omit it to have one generated")
             }
-            let secret = clientSecret ?? ClientSecret.generate()
+            let secret = chosenSecret ?? ClientSecret.generate()
             let client = Client(
                 clientID: id, name: name, secretDigest: ClientSecret.digest(secret), grantTypes: grants,
                 scopes: scopeList.map(Set.init), tokenFormat: format, mayIntrospect: introspection,

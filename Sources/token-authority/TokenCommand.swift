@@ -36,10 +36,12 @@ struct TokenCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke an access token (with its refresh token) or a refresh token (with its access tokens).")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "The token's value.") var token: String
+        @Argument(help: "The token's value, or - to read it as one line from standard input (keeps it out of argv and shell history).")
+        var token: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
+            let token = try self.token == "-" ? SecretInput.readLine(what: "TOKEN -") : self.token
             let services = try TokenAuthorityServices(
                 configuration: try options.load(), migrations: try options.migrationFiles())
             var revoked = false

@@ -90,12 +90,8 @@ extension UserCommand {
 
 /// Reading a password: one line from stdin, or a prompt with echo off.
 enum PasswordInput {
-    /// One line, its line ending (`\n` or `\r\n`) stripped.
     static func readLine() throws -> String {
-        guard let line = Swift.readLine(strippingNewline: true) else {
-            throw CommandError("--password-stdin: standard input is empty")
-        }
-        return line.hasSuffix("\r") ? String(line.dropLast()) : line
+        try SecretInput.readLine(what: "--password-stdin")
     }
 
     static func prompt(_ text: String) throws -> String {
@@ -113,5 +109,17 @@ enum PasswordInput {
             FileHandle.standardError.write(Data("\n".utf8))
         }
         return try readLine()
+    }
+}
+
+/// A secret read from standard input rather than argv, where `ps` and shell
+/// history would show it.
+enum SecretInput {
+    /// One line, its line ending (`\n` or `\r\n`) stripped.
+    static func readLine(what option: String) throws -> String {
+        guard let line = Swift.readLine(strippingNewline: true) else {
+            throw CommandError("\(option): standard input is empty")
+        }
+        return line.hasSuffix("\r") ? String(line.dropLast()) : line
     }
 }

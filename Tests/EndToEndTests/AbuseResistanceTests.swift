@@ -735,7 +735,7 @@ extension ServerProcess {
     /// A client_credentials request by `client`.
     fileprivate func tokenRequest(_ client: ClientKeys) -> TestClient.Request {
         TestClient.Request(
-            "/oauth2/token", method: .post,
+            "/oauth2/token", method: .post, authority: "127.0.0.1:\(port)",
             headers: [
                 .contentType: "application/x-www-form-urlencoded", .authorization: basicAuthorization(client.id, client.secret),
             ],
@@ -745,7 +745,7 @@ extension ServerProcess {
     /// An introspection request for `token` by `caller`.
     fileprivate func introspectionRequest(of token: String, as caller: ClientKeys) -> TestClient.Request {
         TestClient.Request(
-            "/oauth2/introspect", method: .post,
+            "/oauth2/introspect", method: .post, authority: "127.0.0.1:\(port)",
             headers: [
                 .contentType: "application/x-www-form-urlencoded", .authorization: basicAuthorization(caller.id, caller.secret),
             ],

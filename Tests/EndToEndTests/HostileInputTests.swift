@@ -78,7 +78,7 @@ struct HostileInputTests {
             body: formEncoded([("grant_type", "password"), ("username", "admin")]), error: "invalid_request"),
         Hostile(
             testDescription: "control characters and quotes in a username",
-            body: "grant_type=password&username=a%0A%0D%00%22%5C%1Bb&password=\(hostilePassword)", error: "invalid_grant",
+            body: "grant_type=password&username=a%0A%0D%00%22%5C%1Bb&password=\(hostilePassword)", error: "invalid_request",
             secrets: [hostilePassword]),
         // SPEC §4's order: the form, then the client, then the grant type.
         Hostile(

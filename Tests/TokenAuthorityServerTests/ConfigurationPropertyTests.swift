@@ -144,15 +144,14 @@ struct ConfigurationPropertyTests {
     /// generator leaves NUL out until this is fixed.
     @Test("a string holding an escaped NUL loads whole (known issue: cut at the NUL)")
     func nulInStringIsKept() throws {
-        // Given a password and a username with an escaped NUL in the middle
-        let text = "[super_admin]\nusername = \"ad\\u0000min\"\npassword = \"ab\\u0000cd\"\n"
+        // Given a password with an escaped NUL in the middle (a username may hold no control character)
+        let text = "[super_admin]\npassword = \"ab\\u0000cd\"\n"
 
         // When the file is parsed
         let loaded = try ConfigurationLoader.parse(text, file: "deployment.toml")
 
         // Then both are read whole (counts only: a test never prints a password)
         withKnownIssue("TOMLKit cuts strings at NUL") {
-            #expect(loaded.configuration.superAdmin.username.unicodeScalars.count == 6)
             #expect(loaded.configuration.superAdmin.password?.unicodeScalars.count == 5)
         }
     }
@@ -345,7 +344,7 @@ private enum Loaded: Equatable, Sendable {
 
 /// A key as the loader knows it when these tests were written.
 private struct ConfigKey: Sendable {
-    enum Kind: Sendable { case text, password, optionalText, bool, port, duration, issuer, scopes }
+    enum Kind: Sendable { case text, username, password, optionalText, bool, port, duration, issuer, scopes }
 
     let name: String
     let kind: Kind
@@ -359,7 +358,7 @@ private struct ConfigKey: Sendable {
         ConfigKey(name: "server.tls.private_key", kind: .text) { .string($0.server.tls.privateKey) },
         ConfigKey(name: "database.path", kind: .text) { .string($0.database.path) },
         ConfigKey(name: "database.key_file", kind: .text) { .string($0.database.keyFile) },
-        ConfigKey(name: "super_admin.username", kind: .text) { .string($0.superAdmin.username) },
+        ConfigKey(name: "super_admin.username", kind: .username) { .string($0.superAdmin.username) },
         ConfigKey(name: "super_admin.password", kind: .password) { .optionalString($0.superAdmin.password) },
         ConfigKey(name: "super_admin.create_admin_account", kind: .bool) { .bool($0.superAdmin.createAdminAccount) },
         ConfigKey(name: "oauth.issuer", kind: .issuer) { .optionalString($0.configuredIssuer) },
@@ -564,6 +563,7 @@ private struct Mistake: Sendable, CustomStringConvertible {
         let nonStrings = ["42", "1.5", "true", #"["a"]"#, "{ a = 1 }", "1979-05-27", "07:32:00", "1979-05-27T07:32:00Z", "[]"]
         switch kind {
         case .text: return nonStrings + [#""""#, "''"]
+        case .username: return nonStrings + [#""""#, "''", #""jose\u0301""#, #""\u212A""#]
         case .password: return nonStrings
         case .optionalText: return nonStrings + [#""""#]
         case .issuer:
@@ -723,6 +723,11 @@ private enum ConfigGen {
         }
         switch key.kind {
         case .text: return make(stringSetting.map { (toml: $0.toml, value: Loaded.string($0.value)) })
+        case .username:
+            // A username is NFC without control characters (README, "Security"): the generator's others are refused.
+            return make(
+                stringSetting.filter { IdentifierRules.usernameProblem($0.value) == nil }
+                    .map { (toml: $0.toml, value: Loaded.string($0.value)) })
         case .password, .optionalText:
             return make(stringSetting.map { (toml: $0.toml, value: Loaded.optionalString($0.value)) })
         case .bool: return make(boolSetting)

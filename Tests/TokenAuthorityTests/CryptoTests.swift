@@ -92,8 +92,11 @@ import TokenAuthority
         #expect(app.json == #"{"access_token":"a","scope":"default","token_type":"Bearer","expires_in":1}"#)
     }
 
-    @Test func errorDescriptionsAreEscaped() {
-        let error = OAuthError.authenticationFailed(for: "a\"b\\c\n\u{1}")
-        #expect(error.json == #"{"error":"invalid_grant","error_description":"Authentication failed for a\"b\\c\n\u0001"}"#)
+    @Test("The username echoed in error_description is JSON-escaped, its controls and bidi overrides replaced, and cut at 64 characters")
+    func errorDescriptionsAreEscaped() {
+        let error = OAuthError.authenticationFailed(for: "a\"b\\c\n\u{1}\u{202E}d")
+        #expect(error.json == #"{"error":"invalid_grant","error_description":"Authentication failed for a\"b\\c\#u{FFFD}\#u{FFFD}\#u{FFFD}d"}"#)
+        let long = OAuthError.authenticationFailed(for: String(repeating: "é", count: 10_000))
+        #expect(long.errorDescription == "Authentication failed for " + String(repeating: "é", count: 64) + "…")
     }
 }

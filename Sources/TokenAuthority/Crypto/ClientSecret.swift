@@ -30,6 +30,12 @@ public enum ClientSecret {
         return String((0..<24).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }
 
+    /// What is wrong with an operator-chosen secret: RFC 6749 Appendix A.2 makes
+    /// it VSCHARs (printable ASCII), which also keeps it intact in a Basic header.
+    public static func problem(_ secret: String) -> String? {
+        secret.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? nil : "printable ASCII only (RFC 6749 VSCHAR)"
+    }
+
     public static func digest(_ secret: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(secret.utf8)))
     }

@@ -11,16 +11,17 @@ struct FramedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     let base: HTTP1Channel
     let maximumBodySize: Int
+    let routes: Set<String>
 
     var responder: Responder { base.responder }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let maximumBodySize = maximumBodySize
+        let (maximumBodySize, routes) = (maximumBodySize, routes)
         return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(
-                RequestFramingHandler(maximumBodySize: maximumBodySize, logger: logger), position: .before(codec))
+                RequestFramingHandler(maximumBodySize: maximumBodySize, routes: routes, logger: logger), position: .before(codec))
             return value
         }
     }
@@ -32,10 +33,13 @@ struct FramedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 whose requests are framed as `RequestFramingHandler` requires.
-    static func framedHTTP1(configuration: HTTP1Channel.Configuration, maximumBodySize: Int) -> HTTPServerBuilder {
+    static func framedHTTP1(
+        configuration: HTTP1Channel.Configuration, maximumBodySize: Int, routes: Set<String>
+    ) -> HTTPServerBuilder {
         .init { responder in
             FramedHTTP1Channel(
-                base: HTTP1Channel(responder: responder, configuration: configuration), maximumBodySize: maximumBodySize)
+                base: HTTP1Channel(responder: responder, configuration: configuration), maximumBodySize: maximumBodySize,
+                routes: routes)
         }
     }
 }

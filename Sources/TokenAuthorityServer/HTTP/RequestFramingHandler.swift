@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -27,12 +28,15 @@ final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     private let maximumBodySize: Int
+    /// The router's paths: the log line names one of them, never a raw path.
+    private let routes: Set<String>
     private let logger: Logger
     /// Set once a request was refused: everything after it on this connection is dropped.
     private var refused = false
 
-    init(maximumBodySize: Int, logger: Logger) {
+    init(maximumBodySize: Int, routes: Set<String>, logger: Logger) {
         self.maximumBodySize = maximumBodySize
+        self.routes = routes
         self.logger = logger
     }
 
@@ -87,10 +91,12 @@ final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandle
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
-        // The request never reaches the router, so its log line is written here.
+        // The request never reaches the router, so its log line, like RequestLogMiddleware's, is written here.
+        let path = String(head.uri.prefix { $0 != "?" })
         var metadata: Logger.Metadata = [
-            "method": "\(head.method.rawValue.prefix(16))", "endpoint": "unrouted", "status": "\(refusal.status.code)",
-            "error": "invalid_request",
+            "request_id": "\(RequestID())", "method": "\(head.method.rawValue.prefix(16))",
+            "endpoint": "\(routes.contains(path) ? path : "unmatched")", "status": "\(refusal.status.code)",
+            "error": "invalid_request", "duration_ms": "0.0",
         ]
         if let source = context.channel.remoteAddress?.ipAddress { metadata["source"] = "\(source)" }
         logger.info("request", metadata: metadata)
