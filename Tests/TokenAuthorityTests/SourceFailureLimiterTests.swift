@@ -1,8 +1,10 @@
+import Synchronization
 import Testing
 import TokenAuthority
 import TokenAuthorityTesting
 
-/// Issue 5, `[security.source_limits]`: failures per source address in one-minute windows.
+/// `[security.source_limits]` (README, "Abuse resistance"): failures per source address in
+/// one-minute windows, and slots reserved before a check runs so a burst cannot pass the limit.
 @Suite("Source failure limits")
 struct SourceFailureLimiterTests {
     private func limiter(clientAuth: Int = 3, logins: Int = 2, clock: ManualClock) throws -> SourceFailureLimiter {
@@ -54,4 +56,100 @@ struct SourceFailureLimiterTests {
         off.failedLoginsPerMinute = 0
         #expect(SourceFailureLimiter(limits: off, clock: clock.clock) == nil)
     }
+
+    @Test("Checks in flight count against the limit: a burst of simultaneous checks gets the limit's number of slots")
+    func reservationsBoundABurst() async throws {
+        let clock = ManualClock()
+        let limiter = try limiter(clientAuth: 60, logins: 30, clock: clock)
+        // Given 200 simultaneous login checks from one address, none settled yet
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<200 {
+                group.addTask { (try? limiter.reserve(.login, from: "192.0.2.9")) != nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        // Then exactly 30 got a slot; the others were refused before any check
+        #expect(outcomes.filter { $0 }.count == 30)
+        // And the refusal says to retry in a moment, as the slots may come back
+        do {
+            _ = try limiter.reserve(.login, from: "192.0.2.9")
+            Issue.record("a 31st slot was given")
+        } catch {
+            #expect(error.status == 429 && error.retryAfter == 1)
+        }
+        // And client authentications have their own budget
+        #expect((try? limiter.reserve(.clientAuthentication, from: "192.0.2.9")) != nil)
+    }
+
+    @Test("A settled success gives its slot back; a settled failure keeps it for the window")
+    func settling() throws {
+        let clock = ManualClock()
+        let limiter = try limiter(clientAuth: 2, logins: 0, clock: clock)
+        let source = "198.51.100.20"
+        // Given two slots taken
+        let first = try limiter.reserve(.clientAuthentication, from: source)
+        let second = try limiter.reserve(.clientAuthentication, from: source)
+        #expect(throws: OAuthError.self) { try limiter.reserve(.clientAuthentication, from: source) }
+
+        // When one succeeds, its slot comes back
+        limiter.settle(first, failed: false)
+        let third = try limiter.reserve(.clientAuthentication, from: source)
+        #expect(limiter.refusal(for: source) == nil)
+
+        // When both others fail, the source is at its limit until the window ends
+        limiter.settle(second, failed: true)
+        limiter.settle(third, failed: true)
+        #expect(limiter.refusal(for: source)?.retryAfter == 60)
+        #expect(throws: OAuthError.self) { try limiter.reserve(.clientAuthentication, from: source) }
+        clock.advance(seconds: 60)
+        #expect(limiter.refusal(for: source) == nil)
+        #expect((try? limiter.reserve(.clientAuthentication, from: source)) != nil)
+    }
+
+    @Test("A limit of 0 gives every check a slot")
+    func offLimitReservesNothing() throws {
+        let limiter = try limiter(clientAuth: 0, logins: 1, clock: ManualClock())
+        for _ in 0..<100 {
+            let reservation = try limiter.reserve(.clientAuthentication, from: "203.0.113.1")
+            limiter.settle(reservation, failed: true)
+        }
+        #expect(limiter.refusal(for: "203.0.113.1") == nil)
+    }
+
+    @Test("A gated check over the limit is never run; a check that throws is not counted as a failure")
+    func gateRunsChecksInSlots() async throws {
+        let clock = ManualClock()
+        let limiter = try limiter(clientAuth: 0, logins: 2, clock: clock)
+        let gate = CredentialCheckGate(limiter: limiter, source: "192.0.2.77")
+        let runs = Counter()
+        struct Unavailable: Error {}
+        try await CredentialCheckGate.$current.withValue(gate) {
+            // Given a check that throws (the database away): not a failure
+            await #expect(throws: Unavailable.self) {
+                try await CredentialCheckGate.run(.login, { () async throws -> Bool in throw Unavailable() }, failed: { !$0 })
+            }
+            // When three failing checks are asked for
+            var answers: [Int] = []
+            for _ in 0..<3 {
+                do {
+                    _ = try await CredentialCheckGate.run(.login, { runs.increment(); return false }, failed: { !$0 })
+                    answers.append(200)
+                } catch let error as OAuthError {
+                    answers.append(error.status)
+                }
+            }
+            // Then two ran and failed, the third was refused without running
+            #expect(answers == [200, 200, 429])
+            #expect(runs.value == 2)
+        }
+        // And outside a request no gate applies
+        #expect(try await CredentialCheckGate.run(.login, { true }, failed: { !$0 }))
+    }
+}
+
+/// Counts calls from a closure that must be `Sendable`.
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
