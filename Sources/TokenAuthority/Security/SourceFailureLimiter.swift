@@ -109,11 +109,15 @@ public final class SourceFailureLimiter: Sendable {
         sources.withLock { sources in
             guard var state = sources[reservation.source] else { return }
             state.inFlight[reservation.failure] = max(0, state.inFlight[reservation.failure] - 1)
-            if failed {
-                if now - state.windowStartedAt >= Self.window { state.windowStartedAt = now; state.failures = Tally() }
-                state.failures[reservation.failure] += 1
+            if now - state.windowStartedAt >= Self.window {
+                state.windowStartedAt = now
+                state.failures = Tally()
             }
-            sources[reservation.source] = state
+            if failed { state.failures[reservation.failure] += 1 }
+            // A source with nothing in flight and no failure is forgotten: only
+            // failing sources stay in the table.
+            let forget = state.isIdle && state.failures.clientAuthentications == 0 && state.failures.logins == 0
+            sources[reservation.source] = forget ? nil : state
         }
     }
 
