@@ -601,12 +601,6 @@ struct AbuseResistanceTests {
 
 // MARK: - Helpers
 
-/// `config` without the super admin account: every account costs a deliberately slow
-/// password hash at start-up, and most of these tests need none.
-private func withoutAdmin(_ config: String) -> String {
-    config.replacingOccurrences(of: #"password = "admin""#, with: "create_admin_account = false")
-}
-
 /// 429 `too_many_requests` as RFC 6749 §5.2 JSON, `Retry-After` seconds within `range`, never cached.
 private func expectTooManyRequests(
     _ reply: HTTPReply, retryAfter range: ClosedRange<Int>, sourceLocation: SourceLocation = #_sourceLocation

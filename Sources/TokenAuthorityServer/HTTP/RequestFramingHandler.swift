@@ -15,6 +15,9 @@ import NIOHTTP1
 /// - a `Content-Length` over `[security.http] max_body_size`: 413 at once,
 ///   without waiting for bytes that would be refused anyway.
 ///
+/// It also closes what HTTP/1.0 does not keep alive, and answers
+/// `Expect: 100-continue` with 100 (Continue).
+///
 /// It sits before Hummingbird's conversion to HTTP types, which keeps only the
 /// first `Host` and drops the version: both are needed here.
 final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -42,12 +45,26 @@ final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
-        if case .head(let head) = unwrapInboundIn(data), let refusal = Self.refusal(of: head, maximumBodySize: maximumBodySize) {
+        guard case .head(var head) = unwrapInboundIn(data) else {
+            context.fireChannelRead(data)
+            return
+        }
+        if let refusal = Self.refusal(of: head, maximumBodySize: maximumBodySize) {
             refused = true
             refuse(head, refusal, context: context)
             return
         }
-        context.fireChannelRead(data)
+        // Hummingbird closes the connection after its answer only for a literal
+        // `Connection: close`; an HTTP/1.0 request without keep-alive, or a
+        // `Connection: Close, …`, means the same (RFC 9112 §9.3).
+        if !head.isKeepAlive { head.headers.replaceOrAdd(name: "Connection", value: "close") }
+        // RFC 9110 §10.1.1: an origin server answers `Expect: 100-continue` at once,
+        // here with 100 (Continue), so the client sends its body without waiting.
+        if !head.headers["Expect"].isEmpty, head.version.major == 1, head.version.minor >= 1 {
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
     /// What is wrong with a request head, or `nil` to serve it.

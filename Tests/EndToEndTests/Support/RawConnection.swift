@@ -234,7 +234,9 @@ final class RawConnection: Sendable {
             headers.append(
                 (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
-        let length = headers.first { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) }
+        // An interim (1xx) response has no body: the final one follows it (RFC 9110 §15.2).
+        let length = (100..<200).contains(status)
+            ? 0 : headers.first { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) }
         if let length {
             while bytes.count < headEnd + length {
                 if !more() { return nil }
