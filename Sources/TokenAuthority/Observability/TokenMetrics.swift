@@ -16,7 +16,7 @@ public enum TokenMetrics {
 
     /// What a credential check verified: what `credentialChecked` counts.
     public enum Credential: String, Sendable, CaseIterable {
-        /// A client id looked up and its secret's SHA-256 compared.
+        /// A client id looked up and, when it is registered, its secret's SHA-256 compared.
         case clientSecret = "client_secret"
         /// A password run through the KDF (scrypt): the expensive one.
         case password
