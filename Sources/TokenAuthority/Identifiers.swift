@@ -18,12 +18,14 @@ public enum IdentifierRules {
     /// RFC 6749 Appendix A.1: `client-id = *VSCHAR`, printable ASCII (%x20-7E).
     /// Spaces and `:` are refused too: HTTP Basic joins id and secret with `:`,
     /// and an id with spaces is a quoting trap on every command line.
-    public static func clientIDProblem(_ id: String) -> String? {
+    /// `existing` are the ids already taken, checked for one that differs only in
+    /// normalization (an id stored before this rule, such as `app-K` with a KELVIN SIGN).
+    public static func clientIDProblem(_ id: String, existing: [String] = []) -> String? {
         guard !id.isEmpty, id.utf8.count <= maximumLength else { return "1 to \(maximumLength) characters" }
         guard id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else {
             return "printable ASCII only (RFC 6749 VSCHAR), without spaces or colons"
         }
-        return nil
+        return normalizationTwin(of: id, in: existing).map { "the existing client '\($0)' has the same id in another Unicode normalization" }
     }
 
     /// RFC 6749 Appendix A.8: `username = *UNICODECHARNOCRLF`. Held to Unicode
@@ -37,10 +39,12 @@ public enum IdentifierRules {
         guard normalized.sameBytes(as: name) else {
             return "must be in Unicode Normalization Form C (NFC); write it as '\(normalized)'"
         }
-        if let twin = existing.first(where: { !$0.sameBytes(as: name) && $0.precomposedStringWithCanonicalMapping.sameBytes(as: name) }) {
-            return "the existing user '\(twin)' has the same name in another Unicode normalization"
-        }
-        return nil
+        return normalizationTwin(of: name, in: existing).map { "the existing user '\($0)' has the same name in another Unicode normalization" }
+    }
+
+    /// A name of `existing` with other bytes than `name` (an NFC name) but the same NFC form.
+    private static func normalizationTwin(of name: String, in existing: [String]) -> String? {
+        existing.first { !$0.sameBytes(as: name) && $0.precomposedStringWithCanonicalMapping.sameBytes(as: name) }
     }
 
     /// C0, DEL and C1 controls, and the line and paragraph separators.

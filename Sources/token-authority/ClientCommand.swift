@@ -39,7 +39,10 @@ struct ClientCommand: AsyncParsableCommand {
             }
             let scopeList = try scopes.map { try ScopeSet(parsing: $0).scopes }
             let id = clientID ?? ClientSecret.generateClientID()
-            if let problem = IdentifierRules.clientIDProblem(id) { throw CommandError("--client-id: \(problem)") }
+            let store = try options.openStore()
+            if let problem = IdentifierRules.clientIDProblem(id, existing: try await store.clients().map(\.clientID)) {
+                throw CommandError("--client-id: \(problem)")
+            }
             if clientSecret != nil, clientSecretStdin {
                 throw CommandError("--client-secret and --client-secret-stdin: give one of them")
             }
@@ -57,7 +60,7 @@ struct ClientCommand: AsyncParsableCommand {
                 clientID: id, name: name, secretDigest: ClientSecret.digest(secret), grantTypes: grants,
                 scopes: scopeList.map(Set.init), tokenFormat: format, mayIntrospect: introspection,
                 createdAt: Clock.system.now())
-            try await options.openStore().createClient(client)
+            try await store.createClient(client)
             if json {
                 try printJSON(["client_id": id, "client_secret": secret])
             } else {

@@ -13,6 +13,9 @@ struct IdentifierRulesTests {
         for bad in ["", "app-\u{212A}", "caf\u{E9}", "a b", "a:b", "a\u{0}b", "tab\there", "\u{7F}", String(repeating: "x", count: 256)] {
             #expect(IdentifierRules.clientIDProblem(bad) != nil, "\(bad.debugDescription)")
         }
+        // A legacy id with a KELVIN SIGN makes its Latin twin a duplicate
+        #expect(IdentifierRules.clientIDProblem("app-K", existing: ["app-\u{212A}"])?.contains("existing") == true)
+        #expect(IdentifierRules.clientIDProblem("app-K", existing: ["app-K", "other"]) == nil)
     }
 
     @Test("Usernames are NFC without control characters; an existing name in another normalization is refused")

@@ -13,7 +13,7 @@ import Darwin
 extension AdversarialTests {
     // MARK: - Look-alike identifiers
 
-    @Test("A client id with a KELVIN SIGN is refused at creation; app-K is created, and the KELVIN spelling never authenticates as it")
+    @Test("A client id with a KELVIN SIGN is refused at creation; app-K is created, and the KELVIN spelling never authenticates as it; a legacy KELVIN id blocks its Latin twin")
     func kelvinSignClientID() async throws {
         try await Deployment.withServer(config: withoutAdmin(deploymentConfig())) { server in
             // Given an operator who creates a client whose id ends in U+212A KELVIN SIGN (NFC turns it into K)
@@ -43,6 +43,18 @@ extension AdversarialTests {
             #expect(try await server.deployment.count("clients") == clientsBefore + 1)
             #expect(try await server.deployment.count("clients", where: "hex(client_id) = '\(hexUTF8("app-K"))'") == 1)
             #expect(try await server.deployment.count("access_tokens", where: "hex(client_id) = '\(hexUTF8(kelvin))'") == 0)
+
+            // Given a legacy client stored with a KELVIN SIGN before the rule, straight into the database
+            let legacy = "old-\u{212A}"
+            _ = try await server.deployment.sqlite(
+                "INSERT INTO clients (client_id, name, secret_sha256, grant_types, created_at) "
+                    + "VALUES (CAST(X'\(hexUTF8(legacy))' AS TEXT), 'legacy', zeroblob(32), 'client_credentials', 0)")
+            // When the operator creates its Latin twin, old-K
+            let twin = try await server.run(["client", "create", "--name", uniqueName("twin"), "--json", "--client-id", "old-K"])
+            // Then it fails, naming the existing client
+            expectFailure(twin, "client create --client-id old-K beside a legacy old-KELVIN")
+            #expect(twin.stderr.contains("existing client"), "\(twin.stderr)")
+            #expect(try await server.deployment.count("clients", where: "hex(client_id) = '\(hexUTF8("old-K"))'") == 0)
         }
     }
 
