@@ -20,9 +20,14 @@ import NIOHTTP1
 ///
 /// It sits before Hummingbird's conversion to HTTP types, which keeps only the
 /// first `Host` and drops the version: both are needed here.
-final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// What it writes itself waits its turn: a client may pipeline requests, and
+/// answers go out in their order (RFC 9112 §9.3.2), so it watches the responses
+/// pass and speaks only when every earlier request has had its answer.
+final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     struct Refusal: Equatable {
@@ -36,6 +41,11 @@ final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandle
     private let logger: Logger
     /// Set once a request was refused: everything after it on this connection is dropped.
     private var refused = false
+    /// The requests passed on whose answer has not ended, oldest first: true where
+    /// the request still awaits its 100 (Continue).
+    private var unanswered: [Bool] = []
+    /// A refusal that waits for the answers to the requests before it.
+    private var pendingRefusal: (head: HTTPRequestHead, refusal: Refusal)?
 
     init(maximumBodySize: Int, routes: Set<String>, logger: Logger) {
         self.maximumBodySize = maximumBodySize
@@ -51,7 +61,7 @@ final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         if let refusal = Self.refusal(of: head, maximumBodySize: maximumBodySize) {
             refused = true
-            refuse(head, refusal, context: context)
+            if unanswered.isEmpty { refuse(head, refusal, context: context) } else { pendingRefusal = (head, refusal) }
             return
         }
         // Hummingbird closes the connection after its answer only for a literal
@@ -60,11 +70,29 @@ final class RequestFramingHandler: ChannelInboundHandler, RemovableChannelHandle
         if !head.isKeepAlive { head.headers.replaceOrAdd(name: "Connection", value: "close") }
         // RFC 9110 §10.1.1: an origin server answers `Expect: 100-continue` at once,
         // here with 100 (Continue), so the client sends its body without waiting.
-        if !head.headers["Expect"].isEmpty, head.version.major == 1, head.version.minor >= 1 {
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
-        }
+        unanswered.append(!head.headers["Expect"].isEmpty && head.version.major == 1 && head.version.minor >= 1)
+        sendContinueIfItsTurn(context: context)
         context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+        guard case .end = unwrapOutboundIn(data), !unanswered.isEmpty else { return }
+        unanswered.removeFirst()
+        if unanswered.isEmpty, let pending = pendingRefusal {
+            pendingRefusal = nil
+            refuse(pending.head, pending.refusal, context: context)
+        } else {
+            sendContinueIfItsTurn(context: context)
+        }
+    }
+
+    /// 100 (Continue) for the oldest unanswered request, when it awaits one: only
+    /// then is no earlier answer still being written.
+    private func sendContinueIfItsTurn(context: ChannelHandlerContext) {
+        guard unanswered.first == true else { return }
+        unanswered[0] = false
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
     /// What is wrong with a request head, or `nil` to serve it.

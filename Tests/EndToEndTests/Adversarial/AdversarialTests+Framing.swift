@@ -102,4 +102,45 @@ extension AdversarialTests {
             #expect(server.isRunning)
         }
     }
+
+    @Test("Pipelined requests are answered in order: a 100 Continue or a refusal waits for the answer before it")
+    func pipelinedAnswersKeepTheirOrder() async throws {
+        try await Deployment.withServer(config: withoutAdmin(deploymentConfig())) { server in
+            // Given a password grant, slow by design (scrypt), and a user and client for it
+            let password = "Right-Pa55-\(UUID().uuidString.prefix(6))"
+            let client = try await server.deployment.createClient()
+            let user = try await server.deployment.createUser(password: password)
+            let slow = rawRequest(
+                "POST", "/oauth2/token",
+                headers: [formContentType, ("Authorization", byteExactBasic(client.id, client.secret))],
+                body: formEncoded([("grant_type", "password"), ("username", user), ("password", password)]), close: false)
+
+            // When a client pipelines after it a request that expects 100-continue, all in one write
+            do {
+                let connection = try await RawConnection.open(port: server.port)
+                defer { connection.close() }
+                await connection.send(slow + bytes(noCredentialsHead(extra: "Expect: 100-continue\r\n") + "grant_type=client_credentials"))
+                let first = await connection.readResponse(timeout: .seconds(30))
+                let interim = await connection.readResponse(timeout: .seconds(10))
+                let last = await connection.readResponse(timeout: .seconds(10))
+                // Then the token comes first, whole; the 100 only after it (RFC 9112 §9.3.2); then the 401
+                #expect(first?.status == 200 && first?.string("access_token") != nil, "first: \(first?.status ?? 0)")
+                #expect(interim?.status == 100, "second: \(interim?.status ?? 0)")
+                #expect(last?.status == 401, "third: \(last?.status ?? 0)")
+            }
+
+            // When a client pipelines a request without Host after the slow one
+            do {
+                let connection = try await RawConnection.open(port: server.port)
+                defer { connection.close() }
+                await connection.send(slow + bytes("GET /health HTTP/1.1\r\n\r\n"))
+                let first = await connection.readResponse(timeout: .seconds(30))
+                let refusal = await connection.readResponse(timeout: .seconds(10))
+                // Then the token comes first, then the refusal, and the connection closes
+                #expect(first?.status == 200 && first?.string("access_token") != nil, "first: \(first?.status ?? 0)")
+                expectFramingRefused(refusal, 400, "the pipelined request without Host")
+                #expect(await connection.waitForClose(timeout: .seconds(5)) != .stillOpen)
+            }
+        }
+    }
 }
