@@ -17,7 +17,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -33,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
+        // The TOML subset `deployment.toml` is written in: pure Swift, no dependency, never traps.
+        .target(name: "TOMLSubset", swiftSettings: swiftSettings),
         // The OAuth core: domain types, grants, policies, errors, store protocols.
         // Imports neither the HTTP framework nor the database library.
         .target(
@@ -68,7 +69,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "TOMLSubset",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -102,6 +103,13 @@ let package = Package(
                 "TokenAuthority", "TokenAuthorityTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Unit tests, a differential test against Python's tomllib, and a short fuzz-style run.
+        .testTarget(
+            name: "TOMLSubsetTests",
+            dependencies: ["TOMLSubset"],
+            exclude: ["tomllib_oracle.py"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

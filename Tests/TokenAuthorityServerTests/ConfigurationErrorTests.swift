@@ -80,7 +80,10 @@ struct ConfigurationErrorTests {
         #expect(error?.file == "deployment.toml")
         #expect(error?.key == mistake.key)
         #expect(error?.line == mistake.line)
-        #expect(error?.description.hasPrefix("deployment.toml:\(mistake.line): \(mistake.key): ") == true, "\(error.map { "\($0)" } ?? "")")
+        // FILE:LINE:COLUMN: KEY: MESSAGE
+        #expect(error?.column.map { $0 >= 1 } == true)
+        let prefix = "deployment.toml:\(mistake.line):\(error?.column ?? 0): \(mistake.key): "
+        #expect(error?.description.hasPrefix(prefix) == true, "\(error.map { "\($0)" } ?? "")")
         #expect(error?.message.isEmpty == false)
     }
 
@@ -102,7 +105,7 @@ struct ConfigurationErrorTests {
         // Then the error names the file and the line
         #expect(error?.file == "deployment.toml")
         #expect(error?.line == line, "\(error.map { "\($0)" } ?? "")")
-        #expect(error?.description.hasPrefix("deployment.toml:\(line)") == true)
+        #expect(error?.description.hasPrefix("deployment.toml:\(line):\(error?.column ?? 0): ") == true)
     }
 
     @Test(

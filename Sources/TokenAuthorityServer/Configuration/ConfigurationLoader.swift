@@ -1,10 +1,10 @@
 import NIOCore
-import TOMLKit
+import TOMLSubset
 import TokenAuthority
 
 import Foundation
 
-/// Reads `deployment.toml` (SPEC §3): every known key is typed and checked; a
+/// Reads `deployment.toml` (README, "Configuration"): every known key is typed and checked; a
 /// wrong type or value is an error naming file, line and key; an unknown key is
 /// a warning naming it.
 public enum ConfigurationLoader {
@@ -30,18 +30,14 @@ public enum ConfigurationLoader {
     }
 
     public static func parse(_ text: String, file: String) throws -> Loaded {
-        if let line = TOMLAbortGuard.lineThatWouldAbort(text) {
-            throw ConfigurationError(
-                file: file, line: line,
-                message: "invalid TOML: this line cannot be parsed (a table header without a name, a stray '}' or a misplaced date?)")
-        }
         let root: TOMLTable
         do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(file: file, line: error.source.begin.line, message: "invalid TOML: \(error.description)")
+            root = try TOML.parse(text)
+        } catch {
+            throw ConfigurationError(
+                file: file, line: error.line, column: error.column, key: error.key, message: "invalid TOML: \(error.message)")
         }
-        var reader = TOMLReader(root: root, lines: TOMLLineIndex(text: text), file: file)
+        var reader = TOMLReader(root: root, file: file)
         var config = DeploymentConfiguration()
 
         try reader.read("server.hostname", into: &config.server.hostname)
