@@ -94,6 +94,11 @@ let package = Package(
                 "TokenStoreSQLite",
                 "TokenAuthorityServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `token-authority health`: a small HTTP(S) client for the container's HEALTHCHECK.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

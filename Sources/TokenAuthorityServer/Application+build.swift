@@ -37,7 +37,7 @@ public func buildApplication(
 /// The routes of SPEC §4, behind the request log, Hummingbird's metrics and the
 /// `[security.source_limits]` check.
 public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     if let limiter = services.sourceLimiter {
@@ -54,6 +54,9 @@ public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestCo
     router.addRoutes(DiscoveryController(services: services).endpoints)
     router.addRoutes(HealthController(store: services.store).endpoints)
     router.addRoutes(MetricsController().endpoints)
+    // Added after the routes, so it wraps only the answer for a request no route matched
+    // (Hummingbird wraps a route in the middleware added before it, and that answer in all).
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ("\($0.path)", $0.method) }))
     return router
 }
 

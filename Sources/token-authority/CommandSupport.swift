@@ -19,6 +19,9 @@ struct ConfigOption: ParsableArguments {
         try migrations.map(Migration.load(from:)) ?? Migration.embedded
     }
 
+    @Flag(help: "Treat an unknown key in the configuration as an error, not a warning.")
+    var strictConfig = false
+
     /// Loads the configuration; warnings about unknown keys go to stderr.
     func load() throws -> DeploymentConfiguration {
         let loaded = try loadWithWarnings()
@@ -26,14 +29,40 @@ struct ConfigOption: ParsableArguments {
         return loaded.configuration
     }
 
-    /// Loads the configuration and hands the warnings back (`serve` logs them).
+    /// Loads the configuration and hands the warnings back (`serve` logs them); with
+    /// `--strict-config` an unknown key is an error instead.
     func loadWithWarnings() throws -> ConfigurationLoader.Loaded {
-        try ConfigurationLoader.load(path: config ?? "deployment.toml", required: config != nil)
+        let loaded = try ConfigurationLoader.load(path: config ?? "deployment.toml", required: config != nil)
+        if strictConfig, !loaded.warnings.isEmpty {
+            throw CommandError(
+                loaded.warnings.map { $0.replacingOccurrences(of: " (ignored)", with: "") }.joined(separator: "\n")
+                    + "\n--strict-config: unknown keys are errors")
+        }
+        return loaded
     }
 
-    /// The configured database, migrated.
+    /// The configured database, migrated. Only `serve` and `migrate` create one: any
+    /// other command run from the wrong folder would otherwise make an empty database
+    /// there and answer from it.
     func openStore() throws -> SQLiteStore {
-        try SQLiteStore.open(path: try load().database.path, migrations: try migrationFiles(), now: Clock.system.now())
+        try SQLiteStore.open(
+            path: try loadForExistingDatabase().database.path, migrations: try migrationFiles(), now: Clock.system.now())
+    }
+
+    /// The configuration, when the database it names exists; otherwise an error naming
+    /// the path and where the configuration came from.
+    func loadForExistingDatabase() throws -> DeploymentConfiguration {
+        let configuration = try load()
+        let path = configuration.database.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            let source = config.map { "--config \($0)" }
+                ?? (FileManager.default.fileExists(atPath: "deployment.toml")
+                    ? "./deployment.toml" : "the embedded defaults (there is no ./deployment.toml here)")
+            throw CommandError(
+                "no database at \(path) (database.path from \(source)): run this from the server's folder, "
+                    + "pass --config, or create the database with `token-authority migrate`")
+        }
+        return configuration
     }
 }
 

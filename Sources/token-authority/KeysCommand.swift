@@ -19,7 +19,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let services = try TokenAuthorityServices(
-                configuration: try options.load(), migrations: try options.migrationFiles())
+                configuration: try options.loadForExistingDatabase(), migrations: try options.migrationFiles())
             let keyID = try await services.rotateSigningKey()
             if json {
                 try printJSON(["kid": keyID])

@@ -28,6 +28,7 @@ struct TokenCommand: AsyncParsableCommand {
             let filter = TokenFilter(clientID: client, username: user, state: parsedState, limit: max(1, limit))
             let tokens = try await options.openStore().tokens(matching: filter).map(TokenView.init)
             if json { return try printJSON(tokens) }
+            print(TokenView.header)
             for token in tokens { print(token.line) }
         }
     }
@@ -43,7 +44,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let token = try self.token == "-" ? SecretInput.readLine(what: "TOKEN -") : self.token
             let services = try TokenAuthorityServices(
-                configuration: try options.load(), migrations: try options.migrationFiles())
+                configuration: try options.loadForExistingDatabase(), migrations: try options.migrationFiles())
             var revoked = false
             if let digest = await services.minter.lookupDigest(of: token) {
                 revoked = try await services.store.revokeToken(digest: digest, ownedBy: nil, at: Clock.system.now()) == .revoked
@@ -63,7 +64,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let configuration = try options.load()
+            let configuration = try options.loadForExistingDatabase()
             let store = try SQLiteStore.open(
                 path: configuration.database.path, migrations: try options.migrationFiles(), now: Clock.system.now())
             let deleted = try await store.purgeTokens(
@@ -123,4 +124,7 @@ struct TokenView: Encodable {
     }
 
     var line: String { "\(id)\t\(state)\t\(client_id)\t\(subject_type):\(subject)\t\(scope)\t\(expires_at)" }
+
+    /// The names of `line`'s columns.
+    static let header = "id\tstate\tclient_id\tsubject\tscope\texpires_at"
 }

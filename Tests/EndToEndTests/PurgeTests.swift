@@ -76,6 +76,8 @@ struct PurgeTests {
         try await Deployment.with(config: cleanupConfig(enable: false)) { disabled in
             try await Deployment.with(config: cleanupConfig(enable: true)) { enabled in
                 for deployment in [disabled, enabled] {
+                    // Only serve and migrate create a database (README, "Commands")
+                    #expect(try await deployment.run(["migrate"]).status == 0)
                     let client = try await deployment.createClient()
                     _ = try await deployment.sqlite(
                         """

@@ -62,13 +62,15 @@ struct JWTAccessTokenTests {
             let client = try await server.client("app", format: .jwt)
             let token = try #require(try await server.clientCredentialsGrant(client).accessToken)
             let jti = try #require(try DecodedJWT(token).claims["jti"]?.string)
-            let row = try #require(
-                try await server.services.store.writer.read { db in
-                    try Row.fetchOne(db, sql: "SELECT token_sha256, token_sealed, signing_key_id FROM access_tokens")
-                })
-            #expect((row["token_sha256"] as Data) == Data(SHA256.hash(data: Data("jti:\(jti)".utf8))))
-            #expect((row["token_sealed"] as Data).isEmpty)
-            #expect((row["signing_key_id"] as String?) == (try await server.services.store.currentSigningKeyID()))
+            // The columns, not the Row: GRDB's asynchronous `read` wants a Sendable result.
+            let fetched = try await server.services.store.writer.read { db -> (Data, Data, String?)? in
+                try Row.fetchOne(db, sql: "SELECT token_sha256, token_sealed, signing_key_id FROM access_tokens")
+                    .map { ($0["token_sha256"], $0["token_sealed"], $0["signing_key_id"]) }
+            }
+            let (digest, sealed, signingKeyID) = try #require(fetched)
+            #expect(digest == Data(SHA256.hash(data: Data("jti:\(jti)".utf8))))
+            #expect(sealed.isEmpty)
+            #expect(signingKeyID == (try await server.services.store.currentSigningKeyID()))
             #expect(try await server.count("SELECT count(*) FROM access_tokens_view WHERE token_format = 'jwt'") == 1)
         }
     }

@@ -108,7 +108,8 @@ struct TOMLReader {
                     continue
                 }
                 let line = table.position(of: name).map { ":\($0.line)" } ?? ""
-                warnings.append("\(file)\(line): unknown key \(ConfigurationError.printable(dotted)) (ignored)")
+                let suggestion = KeySuggestion.closest(to: dotted, among: known).map { "; did you mean \($0)?" } ?? ""
+                warnings.append("\(file)\(line): unknown key \(ConfigurationError.printable(dotted)) (ignored)\(suggestion)")
             }
         }
         walk(root, path: [])

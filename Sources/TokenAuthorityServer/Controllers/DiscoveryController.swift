@@ -37,9 +37,12 @@ struct DiscoveryController {
             object.add("grant_types_supported", GrantType.allCases.map(\.rawValue))
             // RFC 8414 §2 requires the member; there is no authorization endpoint, so no response type.
             object.add("response_types_supported", [String]())
-            object.add("token_endpoint_auth_methods_supported", ["client_secret_basic", "client_secret_post"])
-            object.add("revocation_endpoint_auth_methods_supported", ["client_secret_basic", "client_secret_post"])
-            object.add("introspection_endpoint_auth_methods_supported", ["client_secret_basic"])
+            // Each endpoint reads credentials the same way (ClientCredentials): HTTP Basic or the body
+            // (RFC 6749 §2.3.1). The super admin's password, at introspection, comes in HTTP Basic.
+            let methods = ["client_secret_basic", "client_secret_post"]
+            object.add("token_endpoint_auth_methods_supported", methods)
+            object.add("revocation_endpoint_auth_methods_supported", methods)
+            object.add("introspection_endpoint_auth_methods_supported", methods)
             object.add("scopes_supported", try await knownScopes())
             return Self.publicJSON(object.finish())
         }

@@ -13,7 +13,8 @@ import NIOHTTP1
 /// - a `Transfer-Encoding` other than `chunked`: 501 (RFC 9112 §6.1);
 /// - an `Expect` other than `100-continue`: 417 (RFC 9110 §10.1.1);
 /// - a `Content-Length` over `[security.http] max_body_size`: 413 at once,
-///   without waiting for bytes that would be refused anyway.
+///   without waiting for bytes that would be refused anyway;
+/// - header fields over `[security.http] max_header_size`: 431 (RFC 6585 §5).
 ///
 /// It also closes what HTTP/1.0 does not keep alive, and answers
 /// `Expect: 100-continue` with 100 (Continue).
@@ -125,7 +126,20 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
         return nil
     }
 
-    private func refuse(_ head: HTTPRequestHead, _ refusal: Refusal, context: ChannelHandlerContext) {
+    /// Header fields over `[security.http] max_header_size` stop NIO's decoder before a
+    /// head exists: 431 with a JSON body (RFC 6585 §5), where Hummingbird would answer
+    /// a bare 400. Other decoding errors go on to Hummingbird as before.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError, parserError == .headerOverflow, !refused, unanswered.isEmpty
+        else {
+            context.fireErrorCaught(error)
+            return
+        }
+        refused = true
+        refuse(nil, Refusal(status: .requestHeaderFieldsTooLarge, description: "The request's header fields are too large."), context: context)
+    }
+
+    private func refuse(_ head: HTTPRequestHead?, _ refusal: Refusal, context: ChannelHandlerContext) {
         let body = #"{"error":"invalid_request","error_description":"\#(refusal.description)"}"#
         var headers = HTTPHeaders([
             ("Content-Type", "application/json;charset=UTF-8"), ("Cache-Control", "no-store"),
@@ -137,9 +151,9 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
         // The request never reaches the router, so its log line, like RequestLogMiddleware's, is written here.
-        let path = String(head.uri.prefix { $0 != "?" })
+        let path = head.map { String($0.uri.prefix { $0 != "?" }) } ?? ""
         var metadata: Logger.Metadata = [
-            "request_id": "\(RequestID())", "method": "\(head.method.rawValue.prefix(16))",
+            "request_id": "\(RequestID())", "method": "\(head.map { String($0.method.rawValue.prefix(16)) } ?? "-")",
             "endpoint": "\(routes.contains(path) ? path : "unmatched")", "status": "\(refusal.status.code)",
             "error": "invalid_request", "duration_ms": "0.0",
         ]
