@@ -2,9 +2,9 @@
 #   docker build -t token-authority .
 #   docker run -d --name token-authority -p 9443:9443 -v token-authority-data:/data token-authority
 # /data is the volume: database, token key, JWT keys, TLS pair. The migrations are compiled into the
-# binary. scripts/image-proof reads this file (the build line, the runtime packages, the user, the
-# copies, WORKDIR/USER/VOLUME/HEALTHCHECK/ENTRYPOINT/CMD) and proves the runtime stage without Docker:
-# keep each instruction on the form it has, or teach the proof the new one.
+# binary. scripts/image-proof proves the runtime stage without Docker (README, "Container image"); it
+# greps a few lines whole: the `RUN swift build` line, the runtime `apt-get install` line, the `groupadd`
+# line, the COPYs, WORKDIR, USER, HEALTHCHECK, STOPSIGNAL, ENTRYPOINT and CMD (Tests/EndToEndTests/ImageTests.swift).
 
 # ---- build: the release binary, Swift standard library and Foundation linked statically
 FROM swift:6.3-bookworm AS build
@@ -20,10 +20,10 @@ RUN swift build -c release --product token-authority --static-swift-stdlib
 # Without the DWARF debug sections (183 MB -> 115 MB); the symbol table stays, so backtraces keep their names.
 RUN install -D -m 0755 "$(swift build -c release --show-bin-path)/token-authority" /out/token-authority && strip --strip-debug /out/token-authority
 
-# ---- runtime: slim Debian, the binary and what `ldd` says it needs beyond libc, curl for the health check
+# ---- runtime: slim Debian, the binary and exactly what `ldd` says it needs beyond libc (image-proof checks)
 FROM debian:bookworm-slim
 # libstdc++6 and libgcc-s1 are in slim Debian already; listed so the image does not lean on that.
-RUN apt-get update && apt-get install -y --no-install-recommends curl libgcc-s1 libsqlite3-0 libstdc++6 && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libgcc-s1 libsqlite3-0 libstdc++6 && rm -rf /var/lib/apt/lists/*
 # A fixed numeric uid/gid, so bind-mounted host folders can be chowned to it and runAsNonRoot can check it.
 # The working directory is root's and read-only to the server; its data/ (the shipped deployment.toml's
 # relative paths) is a link to the volume, which the user owns (a new named volume copies that ownership).
@@ -34,9 +34,9 @@ WORKDIR /srv/token-authority
 USER 10001:10001
 VOLUME /data
 EXPOSE 9443
-# The generated certificate is self-signed, hence -k: this asks whether the server answers, not who it is.
-# With [server.tls] enabled = false the plain-HTTP fallback answers; another port needs --health-cmd.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD curl -fsk https://localhost:9443/health || curl -fs http://localhost:9443/health || exit 1
+# GET /health on 127.0.0.1 at ./deployment.toml's port, HTTPS unverified or plain HTTP as [server.tls] says.
+# A configuration elsewhere: --health-cmd 'token-authority health --config /config/deployment.toml'.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["token-authority", "health"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["token-authority"]
 CMD ["serve"]

@@ -96,34 +96,57 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
-    /// What is wrong with a request head, or `nil` to serve it.
+    /// What is wrong with a request head, or `nil` to serve it. One pass over the
+    /// fields, comparing names as bytes: this runs for every request.
     static func refusal(of head: HTTPRequestHead, maximumBodySize: Int) -> Refusal? {
-        let hosts = head.headers["Host"]
-        if hosts.count > 1 {
+        var hosts = 0
+        var host: String?
+        var codings: [String] = []
+        var expectations: [String] = []
+        var contentLength: String?
+        for (name, value) in head.headers {
+            if Self.named(name, "host") {
+                hosts += 1
+                host = value
+            } else if Self.named(name, "transfer-encoding") {
+                codings += value.split(separator: ",").map { Self.token($0) }
+            } else if Self.named(name, "expect") {
+                expectations.append(Self.token(Substring(value)))
+            } else if Self.named(name, "content-length") {
+                contentLength = value
+            }
+        }
+        if hosts > 1 {
             return Refusal(status: .badRequest, description: "The request has more than one Host header.")
         }
-        if hosts.isEmpty, head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) {
+        if hosts == 0, head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) {
             return Refusal(status: .badRequest, description: "The request has no Host header.")
         }
-        if let host = hosts.first, !host.utf8.allSatisfy(isAuthorityByte) {
+        if let host, !host.utf8.allSatisfy(isAuthorityByte) {
             return Refusal(status: .badRequest, description: "The Host header is not a valid authority.")
         }
-        let codings = head.headers["Transfer-Encoding"].flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if !codings.isEmpty, codings != ["chunked"] {
-            return Refusal(
-                status: .notImplemented, description: "Only the chunked transfer coding is implemented.")
+            return Refusal(status: .notImplemented, description: "Only the chunked transfer coding is implemented.")
         }
-        let expectations = head.headers["Expect"].map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if expectations.contains(where: { $0 != "100-continue" }) {
             return Refusal(status: .expectationFailed, description: "The only expectation met is 100-continue.")
         }
-        if let length = head.headers["Content-Length"].first.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
-            length > maximumBodySize
-        {
+        if let contentLength, let length = Int(Self.token(Substring(contentLength))), length > maximumBodySize {
             return Refusal(status: .payloadTooLarge, description: "The request body is too large.")
         }
         return nil
+    }
+
+    /// A field name equal to `lowercase`, ignoring ASCII case (RFC 9110 §5.1).
+    private static func named(_ name: String, _ lowercase: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        return name.utf8.count == expected.count && zip(name.utf8, expected).allSatisfy { $0 | 0x20 == $1 }
+    }
+
+    /// A list element or value without its optional whitespace (RFC 9110 §5.6.3), in lowercase.
+    private static func token(_ text: Substring) -> String {
+        let trimmed = text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+        return String(trimmed).lowercased()
     }
 
     /// Header fields over `[security.http] max_header_size` stop NIO's decoder before a
