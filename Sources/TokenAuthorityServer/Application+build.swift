@@ -34,7 +34,7 @@ public func buildApplication(
         logger: logger)
 }
 
-/// The routes of SPEC §4, behind the request log, Hummingbird's metrics and the
+/// The routes (README, "How tokens behave" and "Running it in production"), behind the request log, Hummingbird's metrics and the
 /// `[security.source_limits]` check.
 public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)

@@ -76,7 +76,7 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// Prints one JSON value on stdout (SPEC §2: `--json` is one object or array).
+/// Prints one JSON value on stdout (README, "Commands": `--json` is one object or array).
 func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

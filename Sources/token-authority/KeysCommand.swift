@@ -4,7 +4,7 @@ import TokenAuthority
 import TokenAuthorityServer
 import TokenStoreSQLite
 
-/// The JWT signing keys (SPEC §5 "JWT tokens").
+/// The JWT signing keys (README, "How tokens behave": JWT access tokens, RFC 9068).
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Manage the JWT access-token signing keys.",

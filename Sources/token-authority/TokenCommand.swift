@@ -55,7 +55,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
     }
 
-    /// SPEC §6 "Cleanup", on demand: what the background cleanup deletes, whether
+    /// The background cleanup (README, "Configuration": `oauth.token_cleanup`), on demand: what the background cleanup deletes, whether
     /// or not `[oauth.token_cleanup] enable` is set.
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenAuthorityTesting
 
-// The operator's commands (SPEC §2), run against the database of a running server.
+// The operator's commands (README, "Commands"), run against the database of a running server.
 
 extension ReuseModeServer {
     @Suite("Command line")

@@ -6,7 +6,7 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §3: wrong types and values are errors naming file, key and line; unknown
+/// README, "Configuration": wrong types and values are errors naming file, key and line; unknown
 /// keys are warnings naming the key; no error repeats the super admin's password.
 @Suite("Configuration: errors and warnings")
 struct ConfigurationErrorTests {

@@ -6,7 +6,7 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §3: `deployment.toml` is full TOML; every key is read and typed,
+/// README, "Configuration": `deployment.toml` is TOML; every key is read and typed,
 /// absent keys keep their defaults.
 @Suite("Configuration: reading deployment.toml")
 struct ConfigurationLoaderTests {
@@ -16,7 +16,7 @@ struct ConfigurationLoaderTests {
         // When it is parsed
         let loaded = try ConfigurationLoader.parse("# nothing configured\n", file: "deployment.toml")
 
-        // Then every value is SPEC §3's default
+        // Then every value is the documented default
         let config = loaded.configuration
         #expect(loaded.warnings.isEmpty)
         #expect(config.server.hostname == "0.0.0.0")
@@ -41,7 +41,7 @@ struct ConfigurationLoaderTests {
         #expect(config.tokenCleanup.retainInactiveTokensFor == 86400)
     }
 
-    @Test("every key of SPEC §3 is read and typed")
+    @Test("every documented key is read and typed")
     func everyKey() throws {
         // Given a file setting every key to a value other than its default
         let text = """

@@ -1,6 +1,6 @@
 import TokenAuthority
 
-/// Everything `deployment.toml` configures (SPEC §3), with the embedded defaults.
+/// Everything `deployment.toml` configures (README, "Configuration"), with the embedded defaults.
 /// Every key, its type and its default:
 ///
 /// | key | type | default |
