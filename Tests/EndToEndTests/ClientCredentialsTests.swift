@@ -83,7 +83,7 @@ extension ReuseModeServer {
             // When it authenticates with HTTP Basic (id and secret form-encoded, RFC 6749 §2.3.1),
             // and then with client_id and client_secret in the body
             let basic = try await server.clientCredentials(client)
-            let post = try await server.postToken(formEncoded([
+            let post = try await server.postToken(Form.encode([
                 ("grant_type", "client_credentials"), ("client_id", client.id), ("client_secret", client.secret),
             ]))
 

@@ -70,12 +70,12 @@ struct HostileInputTests {
             testDescription: "no client credentials", authentication: .none, body: "grant_type=client_credentials",
             status: 401, error: "invalid_client"),
         Hostile(
-            testDescription: "a wrong password", body: formEncoded([
+            testDescription: "a wrong password", body: Form.encode([
                 ("grant_type", "password"), ("username", "admin"), ("password", hostilePassword),
             ]), error: "invalid_grant", secrets: [hostilePassword]),
         Hostile(
             testDescription: "a password grant without a password",
-            body: formEncoded([("grant_type", "password"), ("username", "admin")]), error: "invalid_request"),
+            body: Form.encode([("grant_type", "password"), ("username", "admin")]), error: "invalid_request"),
         Hostile(
             testDescription: "control characters and quotes in a username",
             body: "grant_type=password&username=a%0A%0D%00%22%5C%1Bb&password=\(hostilePassword)", error: "invalid_request",
@@ -101,25 +101,25 @@ struct HostileInputTests {
                 body: "grant_type=client_credentials", status: 401, error: "invalid_client"),
             Hostile(
                 testDescription: "client_id \(sql) in the body", authentication: .none,
-                body: formEncoded([("grant_type", "client_credentials"), ("client_id", sql), ("client_secret", "__SECRET__")]),
+                body: Form.encode([("grant_type", "client_credentials"), ("client_id", sql), ("client_secret", "__SECRET__")]),
                 status: 401, error: "invalid_client"),
             Hostile(
                 testDescription: "client_secret \(sql)", authentication: .basic(id: "__ID__", secret: secretSQL),
                 body: "grant_type=client_credentials", status: 401, error: "invalid_client", secrets: [secretSQL]),
             Hostile(
                 testDescription: "client_secret \(sql) in the body", authentication: .none,
-                body: formEncoded([("grant_type", "client_credentials"), ("client_id", "__ID__"), ("client_secret", secretSQL)]),
+                body: Form.encode([("grant_type", "client_credentials"), ("client_id", "__ID__"), ("client_secret", secretSQL)]),
                 status: 401, error: "invalid_client", secrets: [secretSQL]),
             Hostile(
                 testDescription: "username \(sql)",
-                body: formEncoded([("grant_type", "password"), ("username", sql), ("password", hostilePassword)]),
+                body: Form.encode([("grant_type", "password"), ("username", sql), ("password", hostilePassword)]),
                 error: "invalid_grant", secrets: [hostilePassword]),
             Hostile(
                 testDescription: "password \(sql)",
-                body: formEncoded([("grant_type", "password"), ("username", "admin"), ("password", secretSQL)]),
+                body: Form.encode([("grant_type", "password"), ("username", "admin"), ("password", secretSQL)]),
                 error: "invalid_grant", secrets: [secretSQL]),
             Hostile(
-                testDescription: "grant_type \(sql)", body: formEncoded([("grant_type", sql)]),
+                testDescription: "grant_type \(sql)", body: Form.encode([("grant_type", sql)]),
                 error: "unsupported_grant_type"),
         ]
     }
@@ -127,7 +127,7 @@ struct HostileInputTests {
         // `"` is not a scope character (RFC 6749 §3.3); `' OR 1=1 --` is made of scope characters, see below.
         Hostile(
             testDescription: "scope \"; DROP TABLE clients; --",
-            body: formEncoded([("grant_type", "client_credentials"), ("scope", "\"; DROP TABLE clients; --")]),
+            body: Form.encode([("grant_type", "client_credentials"), ("scope", "\"; DROP TABLE clients; --")]),
             error: "invalid_scope")
     ]
 
@@ -253,8 +253,8 @@ extension ServerProcess {
         }
         var headers: HTTPFields = [:]
         switch hostile.authentication {
-        case .client: headers[.authorization] = basicAuthorization(client.id, client.secret)
-        case .basic(let id, let secret): headers[.authorization] = basicAuthorization(fill(id), fill(secret))
+        case .client: headers[.authorization] = Form.basic(id: client.id, secret: client.secret)
+        case .basic(let id, let secret): headers[.authorization] = Form.basic(id: fill(id), secret: fill(secret))
         case .basicWithoutColon: headers[.authorization] = "Basic " + Data((client.id + client.secret).utf8).base64EncodedString()
         case .header(let value): headers[.authorization] = value
         case .none: break

@@ -339,9 +339,9 @@ extension ServerProcess {
         try await request(
             .post, "/oauth2/revoke",
             headers: [
-                .contentType: "application/x-www-form-urlencoded", .authorization: basicAuthorization(client.id, client.secret),
+                .contentType: "application/x-www-form-urlencoded", .authorization: Form.basic(id: client.id, secret: client.secret),
             ],
-            body: Array(formEncoded([("token", token)]).utf8))
+            body: Array(Form.encode([("token", token)]).utf8))
     }
 }
 

@@ -36,7 +36,7 @@ struct SecretsInLogsTests {
                 let introspector = try await deployment.createClient(["--introspection"])
                 for keys in [client, postClient, jwtClient, introspector] {
                     secrets.add("client secret", keys.secret)
-                    secrets.add("HTTP Basic credentials", basicAuthorization(keys.id, keys.secret))
+                    secrets.add("HTTP Basic credentials", Form.basic(id: keys.id, secret: keys.secret))
                 }
                 // And a user created with its password on stdin
                 let username = uniqueName("user")
@@ -51,7 +51,7 @@ struct SecretsInLogsTests {
                 let login = try await server.passwordGrant(client, username: username, password: password)
                 secrets.addTokens(of: login)
                 let adminLogin = try await server.postToken(
-                    formEncoded([
+                    Form.encode([
                         ("grant_type", "password"), ("username", "admin"), ("password", adminPassword),
                         ("client_id", postClient.id), ("client_secret", postClient.secret),
                     ]))
@@ -63,7 +63,7 @@ struct SecretsInLogsTests {
                 let clientToken = try await server.clientCredentials(client)
                 secrets.addTokens(of: clientToken)
                 let postToken = try await server.postToken(
-                    formEncoded([
+                    Form.encode([
                         ("grant_type", "client_credentials"), ("client_id", postClient.id),
                         ("client_secret", postClient.secret),
                     ]))
@@ -84,10 +84,10 @@ struct SecretsInLogsTests {
                     .post, "/oauth2/introspect",
                     headers: [
                         .contentType: "application/x-www-form-urlencoded",
-                        .authorization: basicAuthorization("admin", adminPassword),
+                        .authorization: Form.basic(id: "admin", secret: adminPassword),
                     ],
-                    body: Array(formEncoded([("token", userToken)]).utf8))
-                secrets.add("HTTP Basic credentials", basicAuthorization("admin", adminPassword))
+                    body: Array(Form.encode([("token", userToken)]).utf8))
+                secrets.add("HTTP Basic credentials", Form.basic(id: "admin", secret: adminPassword))
                 let jwt = try #require(secondJWT.string("access_token"), "\(secondJWT.summary)")
                 let byClient = try await server.introspection(of: jwt, as: introspector)
                 let ofRefresh = try await server.introspection(
@@ -100,19 +100,19 @@ struct SecretsInLogsTests {
                 // And malformed requests carry secrets: a repeated password, two client authentications,
                 // a wrong content type, a body over the limit, a secret in the path and in the query
                 let repeated = try await server.postToken(
-                    "grant_type=password&username=\(username)&password=\(formComponent(password))&password=\(formComponent(password))",
+                    "grant_type=password&username=\(username)&password=\(Form.component(password))&password=\(Form.component(password))",
                     client: client)
                 let twoMethods = try await server.postToken(
-                    formEncoded([
+                    Form.encode([
                         ("grant_type", "client_credentials"), ("client_id", client.id), ("client_secret", client.secret),
                     ]), client: client)
                 let wrongType = try await server.postToken(
-                    formEncoded([("grant_type", "password"), ("username", username), ("password", password)]),
+                    Form.encode([("grant_type", "password"), ("username", username), ("password", password)]),
                     client: client, contentType: "text/plain")
                 let oversized = try await server.postToken(
-                    formEncoded([("grant_type", "password"), ("username", username), ("password", password)])
+                    Form.encode([("grant_type", "password"), ("username", username), ("password", password)])
                         + "&scope=" + String(repeating: "a", count: 70_000), client: client)
-                let inPath = try await server.request(.get, "/oauth2/\(formComponent(client.secret))")
+                let inPath = try await server.request(.get, "/oauth2/\(Form.component(client.secret))")
                 let inQuery = try await server.postToken(
                     "grant_type=client_credentials", client: nil, headers: [:],
                     contentType: "application/x-www-form-urlencoded", query: "client_id=\(client.id)&client_secret=\(client.secret)")
@@ -127,7 +127,7 @@ struct SecretsInLogsTests {
                 for _ in 0..<7 {
                     let attempt = "wrong-secret-\(UUID().uuidString)"
                     secrets.add("attempted client secret", attempt)
-                    secrets.add("HTTP Basic credentials", basicAuthorization(client.id, attempt))
+                    secrets.add("HTTP Basic credentials", Form.basic(id: client.id, secret: attempt))
                     refusals.append(try await server.clientCredentials(ClientKeys(id: client.id, secret: attempt)).status)
                 }
                 let refusedWithSecret = try await server.passwordGrant(client, username: username, password: password)
@@ -229,7 +229,7 @@ extension ServerProcess {
     ) async throws -> HTTPReply {
         var headers = headers
         headers[.contentType] = contentType
-        if let client { headers[.authorization] = basicAuthorization(client.id, client.secret) }
+        if let client { headers[.authorization] = Form.basic(id: client.id, secret: client.secret) }
         return try await request(.post, "/oauth2/token?\(query)", headers: headers, body: Array(body.utf8))
     }
 }

@@ -91,7 +91,7 @@ struct TokenSuccessResponseTests {
             let client = try await server.client("my client+id")
 
             // When it sends Basic base64("my+client%2Bid:" + encoded secret)
-            let encoded = Form.basic(raw: "my+client%2Bid:\(Form.encodeComponent(client.secret))")
+            let encoded = Form.basic(raw: "my+client%2Bid:\(Form.component(client.secret))")
             let reply = try await server.postToken(body: "grant_type=client_credentials", authorization: encoded)
 
             // Then it is authenticated as "my client+id"

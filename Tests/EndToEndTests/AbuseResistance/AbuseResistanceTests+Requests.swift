@@ -34,7 +34,7 @@ extension AbuseResistanceTests {
                 .post, "/oauth2/introspect",
                 headers: [
                     .contentType: "application/x-www-form-urlencoded",
-                    .authorization: basicAuthorization(inspector.id, inspector.secret),
+                    .authorization: Form.basic(id: inspector.id, secret: inspector.secret),
                 ],
                 body: Array(padded("token=", to: 3000).utf8))
             expectBodyTooLarge(introspection)

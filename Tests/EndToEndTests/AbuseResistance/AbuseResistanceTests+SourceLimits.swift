@@ -90,7 +90,7 @@ extension AbuseResistanceTests {
             #if os(Linux)
             // And another address logs in as carol, and as alice (one failure is no lock)
             for username in [carol, alice] {
-                let form = formEncoded([("grant_type", "password"), ("username", username), ("password", password)])
+                let form = Form.encode([("grant_type", "password"), ("username", username), ("password", password)])
                 let reply = try await server.rawPostToken(form, client: client, from: secondSource)
                 #expect(reply?.status == 200, "\(username): \(reply?.description ?? "no answer")")
             }

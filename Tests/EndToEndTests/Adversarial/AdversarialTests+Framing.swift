@@ -112,8 +112,8 @@ extension AdversarialTests {
             let user = try await server.deployment.createUser(password: password)
             let slow = rawRequest(
                 "POST", "/oauth2/token",
-                headers: [formContentType, ("Authorization", byteExactBasic(client.id, client.secret))],
-                body: formEncoded([("grant_type", "password"), ("username", user), ("password", password)]), close: false)
+                headers: [formContentType, ("Authorization", Form.basic(id: client.id, secret: client.secret))],
+                body: Form.encode([("grant_type", "password"), ("username", user), ("password", password)]), close: false)
 
             // When a client pipelines after it a request that expects 100-continue, all in one write
             do {

@@ -36,7 +36,7 @@ extension AdversarialTests {
             expectStatus(try await server.clientCredentials(client), 200, "app-K's token request")
             // And its secret under the KELVIN spelling of its id is invalid_client (ids compare as bytes)
             let lookAlike = try await server.postToken(
-                "grant_type=client_credentials", headers: [.authorization: byteExactBasic(kelvin, client.secret)])
+                "grant_type=client_credentials", headers: [.authorization: Form.basic(id: kelvin, secret: client.secret)])
             expectStatus(lookAlike, 401, "the KELVIN spelling of app-K")
             #expect(lookAlike.string("error") == "invalid_client", "\(lookAlike.summary)")
             // And exactly one client was created, app-K
@@ -97,7 +97,7 @@ extension AdversarialTests {
             // When a password grant presents the NFD spelling of the NFC user, with the right password
             let client = try await server.deployment.createClient()
             let lookAlike = try await server.postToken(
-                "grant_type=password&username=\(byteExactForm(decomposed))&password=\(byteExactForm(password))", client: client)
+                "grant_type=password&username=\(Form.component(decomposed))&password=\(Form.component(password))", client: client)
             // Then it is invalid_grant: the bytes differ, so no user has that name
             expectStatus(lookAlike, 400, "the NFD spelling of an NFC user")
             #expect(lookAlike.string("error") == "invalid_grant", "\(lookAlike.summary)")
@@ -108,7 +108,7 @@ extension AdversarialTests {
             #expect(failures == "0")
             // And the NFC spelling logs in
             let login = try await server.postToken(
-                "grant_type=password&username=\(byteExactForm(composed))&password=\(byteExactForm(password))", client: client)
+                "grant_type=password&username=\(Form.component(composed))&password=\(Form.component(password))", client: client)
             expectStatus(login, 200, "the NFC user")
             expectNoSecret(in: server.standardError, [password])
         }
@@ -127,7 +127,7 @@ extension AdversarialTests {
 
             // When the client's id is followed by %00x in the body, with its right secret
             let nulClient = try await server.postToken(
-                "grant_type=client_credentials&client_id=\(formComponent(client.id))%00x&client_secret=\(formComponent(client.secret))")
+                "grant_type=client_credentials&client_id=\(Form.component(client.id))%00x&client_secret=\(Form.component(client.secret))")
             tokenRequests += 1
             // Then the request is invalid_request, not a token (RFC 6749 Appendix A: no controls)
             expectStatus(nulClient, 400, "client_id=ID%00x")
@@ -141,7 +141,7 @@ extension AdversarialTests {
 
             // When a user's name is followed by %00xyz, with the right password
             let nulUser = try await server.postToken(
-                "grant_type=password&username=\(formComponent(user))%00xyz&password=\(formComponent(password))", client: client)
+                "grant_type=password&username=\(Form.component(user))%00xyz&password=\(Form.component(password))", client: client)
             tokenRequests += 1
             // Then it is invalid_request, not a login
             expectStatus(nulUser, 400, "username=NAME%00xyz")
@@ -150,7 +150,7 @@ extension AdversarialTests {
             // And so is LF, CR, ESC or DEL in a username or a scope
             for control in ["%0A", "%0D", "%1B", "%7F"] {
                 let inUsername = try await server.postToken(
-                    "grant_type=password&username=\(formComponent(user))\(control)&password=\(formComponent(password))",
+                    "grant_type=password&username=\(Form.component(user))\(control)&password=\(Form.component(password))",
                     client: client)
                 expectStatus(inUsername, 400, "\(control) in a username")
                 #expect(inUsername.string("error") == "invalid_request", "\(control) in a username: \(inUsername.summary)")

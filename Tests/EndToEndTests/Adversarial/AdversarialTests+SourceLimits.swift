@@ -38,7 +38,7 @@ extension AdversarialTests {
             // When 80 password grants with wrong passwords arrive at once from 127.0.0.1
             let guesses = (0..<80).map { attempt in
                 tokenRequestBytes(
-                    formEncoded([("grant_type", "password"), ("username", user), ("password", "wrong-guess-\(attempt)")]),
+                    Form.encode([("grant_type", "password"), ("username", user), ("password", "wrong-guess-\(attempt)")]),
                     client: client)
             }
             let replies = try await burst(guesses, port: server.port)
@@ -89,8 +89,8 @@ extension AdversarialTests {
             let guesses = (0..<200).map { attempt in
                 rawRequest(
                     "POST", "/oauth2/introspect",
-                    headers: [formContentType, ("Authorization", byteExactBasic("admin", "wrong-guess-\(attempt)"))],
-                    body: formEncoded([("token", token)]))
+                    headers: [formContentType, ("Authorization", Form.basic(id: "admin", secret: "wrong-guess-\(attempt)"))],
+                    body: Form.encode([("token", token)]))
             }
             let replies = try await burst(guesses, port: server.port)
 

@@ -63,7 +63,7 @@ func expectHeadersRefused(
 /// The head of a token request by `client` announcing a form of `length` bytes.
 func tokenHead(_ client: ClientKeys, _ length: Int) -> String {
     "POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        + "Authorization: \(basicAuthorization(client.id, client.secret))\r\nContent-Length: \(length)\r\n\r\n"
+        + "Authorization: \(Form.basic(id: client.id, secret: client.secret))\r\nContent-Length: \(length)\r\n\r\n"
 }
 
 /// `prefix` followed by `a`s up to `size` bytes.
@@ -112,7 +112,7 @@ extension ServerProcess {
             "POST", "/oauth2/token",
             headers: [
                 ("Content-Type", "application/x-www-form-urlencoded"),
-                ("Authorization", basicAuthorization(client.id, client.secret)),
+                ("Authorization", Form.basic(id: client.id, secret: client.secret)),
             ] + headers,
             body: form)
     }
@@ -129,7 +129,7 @@ extension ServerProcess {
         TestClient.Request(
             "/oauth2/token", method: .post, authority: "127.0.0.1:\(port)",
             headers: [
-                .contentType: "application/x-www-form-urlencoded", .authorization: basicAuthorization(client.id, client.secret),
+                .contentType: "application/x-www-form-urlencoded", .authorization: Form.basic(id: client.id, secret: client.secret),
             ],
             body: ByteBuffer(string: "grant_type=client_credentials"))
     }
@@ -139,9 +139,9 @@ extension ServerProcess {
         TestClient.Request(
             "/oauth2/introspect", method: .post, authority: "127.0.0.1:\(port)",
             headers: [
-                .contentType: "application/x-www-form-urlencoded", .authorization: basicAuthorization(caller.id, caller.secret),
+                .contentType: "application/x-www-form-urlencoded", .authorization: Form.basic(id: caller.id, secret: caller.secret),
             ],
-            body: ByteBuffer(string: formEncoded([("token", token)])))
+            body: ByteBuffer(string: Form.encode([("token", token)])))
     }
 
     /// `count` requests one after another on one kept-alive connection: as fast as a client can send them.

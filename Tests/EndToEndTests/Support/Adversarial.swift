@@ -104,46 +104,25 @@ func hexUTF8(_ text: String) -> String {
     text.utf8.map { String(format: "%02X", $0) }.joined()
 }
 
-/// Percent-encodes every byte of `text`'s UTF-8 but the unreserved ones (RFC 3986 §2.3),
-/// byte for byte: nothing on the way may normalize the text (U+212A and NFD included).
-func byteExactForm(_ text: String) -> String {
-    var encoded = ""
-    for byte in text.utf8 {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-            encoded.append(Character(Unicode.Scalar(byte)))
-        default:
-            encoded += String(format: "%%%02X", byte)
-        }
-    }
-    return encoded
-}
-
-/// `Basic base64(form-encoded id ":" form-encoded secret)` (RFC 6749 §2.3.1), byte for byte.
-func byteExactBasic(_ id: String, _ secret: String) -> String {
-    "Basic " + Data("\(byteExactForm(id)):\(byteExactForm(secret))".utf8).base64EncodedString()
-}
-
 /// The bytes of `POST /oauth2/token` with `form`, HTTP Basic as `client`.
 func tokenRequestBytes(_ form: String, client: ClientKeys) -> [UInt8] {
     rawRequest(
-        "POST", "/oauth2/token", headers: [formContentType, ("Authorization", byteExactBasic(client.id, client.secret))],
+        "POST", "/oauth2/token", headers: [formContentType, ("Authorization", Form.basic(id: client.id, secret: client.secret))],
         body: form)
 }
 
 /// The bytes of `POST /oauth2/introspect` of `token`, HTTP Basic as `id`:`secret`.
 func introspectionBytes(_ token: String, id: String, secret: String) -> [UInt8] {
     rawRequest(
-        "POST", "/oauth2/introspect", headers: [formContentType, ("Authorization", byteExactBasic(id, secret))],
-        body: formEncoded([("token", token)]))
+        "POST", "/oauth2/introspect", headers: [formContentType, ("Authorization", Form.basic(id: id, secret: secret))],
+        body: Form.encode([("token", token)]))
 }
 
 /// The head of a token request by `client` with the form content type and `extra` fields
 /// (each ending in CRLF), without a body length unless `extra` has one.
 func tokenHead(_ client: ClientKeys, extra: String) -> String {
     "POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        + "Authorization: \(byteExactBasic(client.id, client.secret))\r\n\(extra)\r\n"
+        + "Authorization: \(Form.basic(id: client.id, secret: client.secret))\r\n\(extra)\r\n"
 }
 
 /// The head of a 29-byte client_credentials request with no credentials and `extra`

@@ -340,7 +340,7 @@ func tokenDigest(_ token: String) -> String {
 extension ServerProcess {
     /// `grant_type=refresh_token`, with HTTP Basic client authentication.
     func refreshTokenGrant(_ client: ClientKeys, refreshToken: String) async throws -> HTTPReply {
-        try await postToken(formEncoded([("grant_type", "refresh_token"), ("refresh_token", refreshToken)]), client: client)
+        try await postToken(Form.encode([("grant_type", "refresh_token"), ("refresh_token", refreshToken)]), client: client)
     }
 
     /// `POST /oauth2/introspect` for `token`, authenticated as `caller` (a client created with --introspection).
@@ -348,9 +348,9 @@ extension ServerProcess {
         try await request(
             .post, "/oauth2/introspect",
             headers: [
-                .contentType: "application/x-www-form-urlencoded", .authorization: basicAuthorization(caller.id, caller.secret),
+                .contentType: "application/x-www-form-urlencoded", .authorization: Form.basic(id: caller.id, secret: caller.secret),
             ],
-            body: Array(formEncoded([("token", token)]).utf8))
+            body: Array(Form.encode([("token", token)]).utf8))
     }
 }
 

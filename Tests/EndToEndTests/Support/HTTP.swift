@@ -65,14 +65,14 @@ extension ServerProcess {
     ) async throws -> HTTPReply {
         var headers = extra
         if let contentType { headers[.contentType] = contentType }
-        if let client { headers[.authorization] = basicAuthorization(client.id, client.secret) }
+        if let client { headers[.authorization] = Form.basic(id: client.id, secret: client.secret) }
         return try await request(.post, "/oauth2/token", headers: headers, body: Array(body.utf8))
     }
 
     func clientCredentials(_ client: ClientKeys, scope: String? = nil) async throws -> HTTPReply {
         var form = [("grant_type", "client_credentials")]
         if let scope { form.append(("scope", scope)) }
-        return try await postToken(formEncoded(form), client: client)
+        return try await postToken(Form.encode(form), client: client)
     }
 
     func passwordGrant(_ client: ClientKeys, username: String, password: String, scope: String? = nil) async throws
@@ -80,25 +80,10 @@ extension ServerProcess {
     {
         var form = [("grant_type", "password"), ("username", username), ("password", password)]
         if let scope { form.append(("scope", scope)) }
-        return try await postToken(formEncoded(form), client: client)
+        return try await postToken(Form.encode(form), client: client)
     }
 
     func health() async throws -> HTTPReply {
         try await request(.get, "/health")
     }
-}
-
-/// `application/x-www-form-urlencoded` text of `pairs`, in order.
-func formEncoded(_ pairs: [(String, String)]) -> String {
-    pairs.map { "\(formComponent($0.0))=\(formComponent($0.1))" }.joined(separator: "&")
-}
-
-/// Percent-encodes every byte but the unreserved ones (RFC 3986 §2.3).
-func formComponent(_ text: String) -> String {
-    text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
-}
-
-/// `Basic base64(form-encoded id ":" form-encoded secret)` (RFC 6749 §2.3.1).
-func basicAuthorization(_ id: String, _ secret: String) -> String {
-    "Basic " + Data("\(formComponent(id)):\(formComponent(secret))".utf8).base64EncodedString()
 }

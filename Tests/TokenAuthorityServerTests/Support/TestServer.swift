@@ -181,29 +181,3 @@ enum JSONValue: Decodable, Sendable, Equatable, ExpressibleByStringLiteral, Expr
     }
 }
 
-/// `application/x-www-form-urlencoded` (RFC 6749 Appendix B) and HTTP Basic (RFC 6749 §2.3.1).
-enum Form {
-    private static let unreserved = CharacterSet(charactersIn:
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
-
-    /// Percent-encodes everything but the unreserved characters, and a space as `+`.
-    static func encodeComponent(_ text: String) -> String {
-        text.split(separator: " ", omittingEmptySubsequences: false)
-            .map { $0.addingPercentEncoding(withAllowedCharacters: unreserved)! }
-            .joined(separator: "+")
-    }
-
-    static func encode(_ parameters: [(String, String)]) -> String {
-        parameters.map { "\(encodeComponent($0.0))=\(encodeComponent($0.1))" }.joined(separator: "&")
-    }
-
-    /// `Basic base64(form-encoded id ":" form-encoded secret)`.
-    static func basic(_ credentials: ClientCredentials) -> String {
-        basic(raw: "\(encodeComponent(credentials.clientID)):\(encodeComponent(credentials.secret))")
-    }
-
-    /// `Basic base64(text)`, with `text` sent exactly as given.
-    static func basic(raw text: String) -> String {
-        "Basic " + Data(text.utf8).base64EncodedString()
-    }
-}
