@@ -4,7 +4,8 @@ A :class:`Deployment` is a throw-away folder with a ``deployment.toml``, the
 ``token-authority`` executable run in it as a server (``serve``) and as the
 operator's CLI (``client create``, ``keys rotate``, …), and the HTTPS trust that
 a client needs: the self-signed certificate the server generates on first start
-(SPEC §3 ``[server.tls]``), which ``requests`` verifies like any other.
+(``[server.tls]``, README, "Configuration: ``deployment.toml``"), which ``requests``
+verifies like any other.
 
 The executable is ``$TOKEN_AUTHORITY_BIN``, else ``.build/debug/token-authority``.
 """
@@ -67,7 +68,8 @@ class Deployment:
         self._stdout = directory / "serve.stdout"
         self._stderr = directory / "serve.stderr"
 
-    # The paths of SPEC §3's defaults, relative to the working directory.
+    # The paths of the defaults (README, "Configuration: `deployment.toml`"), relative to the
+    # working directory.
     @property
     def certificate(self) -> Path:
         return self.directory / "data" / "tls" / "server.crt"
@@ -144,5 +146,6 @@ class Deployment:
 
 
 def canonical(scope: str) -> str:
-    """A scope set as the server writes it (SPEC §5): deduplicated, sorted, space-joined."""
+    """A scope set as the server writes it (docs/token-renewal.md, "The key"): deduplicated,
+    sorted, space-joined."""
     return " ".join(sorted(set(scope.split())))

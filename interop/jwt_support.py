@@ -32,7 +32,7 @@ INACTIVE = {"active": False}
 APP_ACCESS_TOKEN_VALIDITY = 1800  # client_credentials
 USER_ACCESS_TOKEN_VALIDITY = 7200  # password and refresh_token
 GRANTS = ["client_credentials", "password"]
-# What RFC 9068 §2.2 requires, and what SPEC/the issue lists.
+# What RFC 9068 §2.2 requires, and the claims README, "How tokens behave" lists.
 REQUIRED_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope"}
 REGISTERED_SCOPES = "interop:read interop:write"  # a client's scope list, for scopes_supported
 
@@ -72,7 +72,7 @@ class JwtServer:
     other_client_id: str  # --token-type jwt, a second client
     other_client_secret: str
     # --introspection. Introspection as the super admin checks a password with the slow
-    # KDF (SPEC §6) on every call; a client's secret is quick to check.
+    # KDF (scrypt, docs/storage.md) on every call; a client's secret is quick to check.
     introspector: tuple[str, str]
 
     @property
@@ -135,7 +135,8 @@ def launch(tmp_path_factory: pytest.TempPathFactory, name: str, *, renew: bool =
         raise
     return JwtServer(
         deployment=deployment,
-        # Unconfigured, the issuer should be where the server listens (SPEC §3, RFC 8414 §2).
+        # Unconfigured, the issuer should be where the server listens (README, "How tokens behave":
+        # Discovery; RFC 8414 §2).
         issuer=configured or deployment.base_url,
         client_id=first["client_id"], client_secret=first["client_secret"],
         other_client_id=other["client_id"], other_client_secret=other["client_secret"],

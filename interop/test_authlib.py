@@ -11,7 +11,7 @@ request verifies (``harness.Deployment``); one test covers plain HTTP
 (``[server.tls] enabled = false``).
 
 Every test asks for its own ``device_…`` scope, which the server grants without
-validation and which is part of the token key (SPEC §5), so each test has a key
+validation and which is part of the token key (docs/token-renewal.md), so each test has a key
 of its own and none sees another's tokens, whatever order they run in.
 """
 
@@ -31,11 +31,11 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 USERNAME = "alice"
 PASSWORD = "alice's password: correct horse battery staple"
 SUPER_ADMIN = ("admin", "admin")
-USER_ACCESS_TOKEN_VALIDITY = 3600  # the default "1h" (SPEC §3)
+USER_ACCESS_TOKEN_VALIDITY = 3600  # the default "1h" (README, "Configuration: `deployment.toml`")
 INACTIVE = {"active": False}  # RFC 7662 §2.2, and exactly what the seed shows
 
-# HTTPS, the default (SPEC §3): the server generates a self-signed pair on first
-# start and every request below verifies it (`Server.verify`).
+# HTTPS, the default (README, "Configuration: `deployment.toml`"): the server generates a
+# self-signed pair on first start and every request below verifies it (`Server.verify`).
 CONFIG = """\
 [server]
 hostname = "127.0.0.1"
@@ -149,7 +149,7 @@ def test_password_grant_issues_a_bearer_pair_and_reuses_it(server, method, scope
         first = fetch_password_token(s, server)
         second = fetch_password_token(s, server)
 
-    # SPEC §4: exactly these members (Authlib adds its own `expires_at`).
+    # docs/token-endpoint.md, "Success": exactly these members (Authlib adds its own `expires_at`).
     assert set(first) - {"expires_at"} == {"access_token", "refresh_token", "scope", "token_type", "expires_in"}
     assert first["access_token"] and first["refresh_token"]
     assert first["token_type"] == "Bearer"
@@ -340,8 +340,8 @@ def test_revocation_and_introspection_reject_a_wrong_client_secret(server, metho
 
 
 def test_plain_http_when_tls_is_disabled(tmp_path, scope):
-    # SPEC §3: `[server.tls] enabled = false` serves plain HTTP, e.g. behind a
-    # TLS-terminating proxy, and generates no certificate.
+    # README, "Configuration: `deployment.toml`": `[server.tls] enabled = false` serves plain HTTP,
+    # e.g. behind a TLS-terminating proxy, and generates no certificate.
     config = CONFIG + "\n[server.tls]\nenabled = false\n"
     with Deployment(tmp_path, config) as deployment:
         deployment.start()

@@ -1,7 +1,7 @@
 """Interoperability: JWT access tokens (RFC 9068) checked by libraries nobody here wrote.
 
 A client registered with ``--token-type jwt`` gets ES256-signed JWT access
-tokens (SPEC §5 "JWT tokens"). Here a resource server's view of them is built
+tokens (docs/token-renewal.md, "JWT access tokens"). Here a resource server's view of them is built
 from PyPI only: the authorization server metadata (RFC 8414) is fetched from the
 issuer over HTTPS, its ``jwks_uri`` is handed to PyJWT's ``PyJWKClient``, and each
 token is verified by PyJWT and, as a second opinion, by joserfc (Authlib's JOSE),
@@ -64,7 +64,8 @@ from jwt_support import (  # noqa: F401, F811: the module-scoped server fixtures
 def test_a_jwt_access_token_verifies_against_the_published_keys(server, grant, method, scope):
     token = fetch(server, grant, scope, method=method)
 
-    # SPEC §4: the token response's members are the same as for opaque tokens.
+    # docs/token-endpoint.md, "Success": the token response's members are the same as for opaque
+    # tokens.
     expected = {"access_token", "scope", "token_type", "expires_in"} | ({"refresh_token"} if grant == "password" else set())
     assert set(token) - {"expires_at"} == expected
     assert token["token_type"] == "Bearer"
@@ -191,7 +192,8 @@ def test_a_narrowing_refresh_returns_a_jwt_with_the_narrower_scope(server, scope
 def test_revoking_a_jwt_makes_it_inactive(server, scope):
     token = fetch(server, "password", scope)["access_token"]
 
-    # Another client may not revoke it (SPEC §4: 400 unauthorized_client, nothing changes).
+    # Another client may not revoke it (README, "How tokens behave": 400 unauthorized_client,
+    # nothing changes).
     with server.session(other=True) as other:
         refused = other.revoke_token(server.url("/oauth2/revoke"), token=token)
     assert refused.status_code == 400, refused.text
@@ -265,7 +267,7 @@ def test_a_forged_jwt_with_a_real_jti_is_inactive_and_revokes_nothing(server, ki
     assert introspect(server, genuine)["active"] is True
 
 
-# MARK: - Storage (SPEC §5, §6)
+# MARK: - Storage (docs/storage.md, "Secrets at rest")
 
 
 def test_only_the_hashed_jti_and_metadata_reach_the_database(server, scope):

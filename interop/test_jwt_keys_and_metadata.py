@@ -34,7 +34,8 @@ def test_keys_rotate_publishes_the_new_key_and_keeps_the_old_one(tmp_path_factor
     # A deployment of its own: rotation changes the key every later token gets.
     server = launch(tmp_path_factory, "jwt-rotate", issuer="default")
     with server.deployment:
-        # The default issuer (SPEC §3/§5): from [server] hostname and port.
+        # The default issuer (README, "How tokens behave": Discovery): from [server] hostname and
+        # port.
         assert discover(server)["issuer"] == f"https://127.0.0.1:{server.deployment.port}"
 
         before = fetch(server, "client_credentials", scope + "_before")["access_token"]

@@ -1,5 +1,5 @@
 /// Makes new access tokens in the client's format and finds the row of a
-/// presented one (SPEC §5, §6).
+/// presented one (docs/token-renewal.md; docs/storage.md, "Secrets at rest").
 ///
 /// - An opaque token is a random UUID; the database keeps its SHA-256 and its
 ///   AES-GCM ciphertext, so that reuse can hand the same token back.

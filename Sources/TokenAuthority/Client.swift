@@ -1,4 +1,4 @@
-/// The grant types this server knows (SPEC §4).
+/// The grant types this server knows (RFC 6749 §4.3, §4.4, §6).
 public enum GrantType: String, Sendable, CaseIterable, Hashable {
     case password
     case clientCredentials = "client_credentials"

@@ -18,7 +18,7 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: Code
     /// Human-readable `error_description`. Never holds a secret.
     public var errorDescription: String
-    /// HTTP status, fixed by SPEC §4's error table.
+    /// HTTP status, fixed by the error table of docs/token-endpoint.md.
     public var status: Int
     /// Seconds for the `Retry-After` header of a 429 or 503 (RFC 9110 §10.2.3).
     public var retryAfter: Int?
@@ -57,7 +57,7 @@ extension OAuthError {
     public static let unsupportedGrantType = OAuthError(.unsupportedGrantType, "The grant type is not supported.")
     public static let invalidScope = OAuthError(.invalidScope, "The requested scope is invalid.")
     public static let serverError = OAuthError(.serverError, "The server encountered an unexpected condition.")
-    /// SPEC §4: a body over 64 KiB.
+    /// A body over `[security.http] max_body_size` (64 KiB by default; docs/token-endpoint.md).
     public static let requestTooLarge = OAuthError(.invalidRequest, "The request body is too large.", status: 413)
     /// The connection closed (or timed out) before the whole body arrived: 408.
     public static let incompleteBody = OAuthError(.invalidRequest, "The request body did not arrive in time.", status: 408)

@@ -4,7 +4,7 @@
 public struct ScopeSet: Sendable, Hashable, CustomStringConvertible {
     public let scopes: [String]
 
-    /// The scope a request left with no scope is given (SPEC §5).
+    /// The scope a request left with no scope is given (docs/token-renewal.md, "Scopes").
     public static let `default` = ScopeSet(validated: ["default"])
 
     public init(validated scopes: some Sequence<String>) {

@@ -1,4 +1,4 @@
-/// `POST /oauth2/token` without HTTP: the checks of SPEC §4 in their order.
+/// `POST /oauth2/token` without HTTP: the checks of docs/token-endpoint.md in their order.
 /// The form itself (content type, size, encoding, repeats) is checked by the
 /// caller before this runs; then client authentication, then `grant_type`, then
 /// the grant's own parameters.

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Issues tokens for a key with WSO2's reuse and renewal semantics (SPEC §5):
+/// Issues tokens for a key with WSO2's reuse and renewal semantics (docs/token-renewal.md):
 /// decides with `IssuancePolicy`, lets the store apply the decision in one
 /// transaction, and opens the stored ciphertexts into the response.
 ///

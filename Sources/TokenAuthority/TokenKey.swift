@@ -1,5 +1,6 @@
-/// Whom a token speaks for. The two kinds are told apart in the key (SPEC §5), so a
-/// user named like a client never shares that client's tokens.
+/// Whom a token speaks for. The two kinds are told apart in the key
+/// (docs/token-renewal.md, "The key"), so a user named like a client never shares
+/// that client's tokens.
 public enum Subject: Sendable, Hashable {
     /// The resource owner of a password grant.
     case user(String)
@@ -40,7 +41,7 @@ public enum Subject: Sendable, Hashable {
 }
 
 /// The key a token belongs to: (client, subject, scope set). The database holds at
-/// most one ACTIVE token per key (SPEC §5).
+/// most one ACTIVE token per key (docs/token-renewal.md, "The key").
 public struct TokenKey: Sendable, Hashable {
     public var clientID: String
     public var subject: Subject

@@ -7,13 +7,14 @@ import TokenAuthority
 import TokenStoreSQLite
 
 /// The HTTP shape shared by the OAuth endpoints: reading the form body
-/// (SPEC §4's first check) and writing JSON answers that are never cached.
+/// (the form check of docs/token-endpoint.md) and writing JSON answers that are never cached.
 enum OAuthHTTP {
     /// `Pragma: no-cache` (RFC 6749 §5.1), which HTTPTypes has no name for.
     static let pragma = HTTPField.Name("Pragma")!
 
-    /// Reads the form body of an OAuth request (SPEC §4's first check); a body over
-    /// `maximumBodySize` (`[security.http] max_body_size`, 64 KiB by default) is 413 `invalid_request`.
+    /// Reads the form body of an OAuth request (docs/token-endpoint.md, "Order of the checks"); a
+    /// body over `maximumBodySize` (`[security.http] max_body_size`, 64 KiB by default) is 413
+    /// `invalid_request`.
     static func readForm(_ request: Request, maximumBodySize: Int) async throws(OAuthError) -> FormParameters {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {

@@ -1,8 +1,8 @@
 import Foundation
 import TokenAuthority
 
-/// The AES-256 key that seals tokens at rest (SPEC §6), kept in its own file
-/// beside the database: a copy of the database file alone reveals no token.
+/// The AES-256 key that seals tokens at rest (docs/storage.md, "Secrets at rest"), kept in its own
+/// file beside the database: a copy of the database file alone reveals no token.
 public enum ServerKeyFile {
     /// Reads the key at `path`, creating it (mode 0600, 32 random bytes) when absent.
     /// Creation is atomic (a temporary file linked into place), so two processes

@@ -5,9 +5,9 @@ import ServiceLifecycle
 import TokenAuthority
 import TokenStoreSQLite
 
-/// Deletes token rows no longer needed (SPEC §6 "Cleanup", `[oauth.token_cleanup]`)
-/// beside the HTTP server until graceful shutdown: a first purge soon after
-/// start, then one every `interval`.
+/// Deletes token rows no longer needed (README, "How tokens behave": Cleanup;
+/// `[oauth.token_cleanup]`) beside the HTTP server until graceful shutdown: a first purge soon
+/// after start, then one every `interval`.
 ///
 /// `now` comes from the services' clock, and rows are kept for
 /// `retain_inactive_tokens_for` after they left use (see

@@ -3,7 +3,7 @@ import GRDB
 import Foundation
 
 /// Opens the SQLite database the way every part of token-authority uses it
-/// (SPEC §6): WAL, `synchronous = NORMAL` for issuance, foreign keys on, and a
+/// (docs/storage.md): WAL, `synchronous = NORMAL` for issuance, foreign keys on, and a
 /// busy timeout so that several processes sharing one file wait for each other's
 /// write transactions instead of failing.
 public enum AppDatabase {

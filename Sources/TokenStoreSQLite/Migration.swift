@@ -2,7 +2,7 @@ import Crypto
 
 import Foundation
 
-/// One numbered schema file, `NNNN_name.sql` (SPEC §6).
+/// One numbered schema file, `NNNN_name.sql` (docs/storage.md, "Migrations").
 public struct Migration: Sendable, Equatable {
     public let version: Int
     public let fileName: String

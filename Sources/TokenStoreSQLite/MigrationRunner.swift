@@ -1,7 +1,7 @@
 import GRDB
 
 /// Applies pending migrations in order and refuses a database whose applied
-/// migrations no longer match their files (SPEC §6).
+/// migrations no longer match their files (docs/storage.md, "Migrations").
 ///
 /// Everything happens in one IMMEDIATE transaction, so two processes starting
 /// on one database file at once apply each migration exactly once.

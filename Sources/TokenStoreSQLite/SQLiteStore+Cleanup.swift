@@ -16,7 +16,7 @@ public struct TokenPurgeCount: Sendable, Equatable {
 
 // MARK: Cleanup
 
-/// Deletes the token rows nothing needs any more (SPEC §6 "Cleanup"), for the
+/// Deletes the token rows nothing needs any more (docs/storage.md, "Cleanup"), for the
 /// background cleanup service and `token purge`.
 ///
 /// With `cutoff = now - retain`, a row goes when it can never be presented,
@@ -33,8 +33,8 @@ public struct TokenPurgeCount: Sendable, Equatable {
 /// A rotated refresh token (INACTIVE) is kept until its own expiry plus `retain`,
 /// and beyond that for as long as its family still has a usable refresh token:
 /// presented at any time while the family lives, it must find its row and be
-/// detected as a replay that revokes the family (RFC 9700 §4.14.2, SPEC §6
-/// "kept while their family could still be replayed"). A refresh token that has not
+/// detected as a replay that revokes the family (RFC 9700 §4.14.2;
+/// docs/storage.md, "Cleanup"). A refresh token that has not
 /// expired is never deleted, and neither is an access row whose access or
 /// refresh token can still be used.
 ///

@@ -26,7 +26,8 @@ extension SQLiteStore: RefreshTokenStore {
         case .done(let outcome):
             return outcome
         case .revokeFamily(let familyID):
-            // Durable (SPEC §6): once the client hears invalid_grant, the family is revoked for good.
+            // Durable (docs/storage.md, "Durability"): once the client hears invalid_grant, the
+            // family is revoked for good.
             try await durableWrite { db in try Self.revokeFamily(db, familyID: familyID, now: now) }
             return .replayed
         }
@@ -59,7 +60,8 @@ extension SQLiteStore: RefreshTokenStore {
             sealed: [UInt8](row["token_sealed"] as Data))
     }
 
-    /// SPEC §5 "Refresh grant", in the transaction of `refresh`.
+    /// The refresh grant's rotation (docs/token-renewal.md, "The refresh grant"), in the
+    /// transaction of `refresh`.
     private static func rotate(
         _ db: Database, presented row: RefreshRow, rotation: RefreshRotation, now: EpochMilliseconds
     ) throws -> StoredToken {

@@ -31,8 +31,8 @@ public struct SQLiteStore: Sendable {
         try await writer.unsafeRead(statement)
     }
 
-    /// Runs `updates` in a transaction that is fully synced to disk before it
-    /// returns (SPEC §6: an acknowledged revocation survives a power cut), while
+    /// Runs `updates` in a transaction that is fully synced to disk before it returns
+    /// (docs/storage.md, "Durability": an acknowledged revocation survives a power cut), while
     /// ordinary writes keep `synchronous = NORMAL`.
     func durableWrite<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await writer.writeWithoutTransaction { db in

@@ -1,7 +1,7 @@
 import Testing
 import TokenAuthorityTesting
 
-// The client_credentials grant (RFC 6749 §4.4, SPEC §4, §5): no refresh token,
+// The client_credentials grant (RFC 6749 §4.4; docs/token-renewal.md): no refresh token,
 // reuse by default, renewal when configured, canonical scope sets.
 
 extension ReuseModeServer {

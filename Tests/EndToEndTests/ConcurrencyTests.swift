@@ -1,7 +1,7 @@
 import Testing
 import TokenAuthorityTesting
 
-// N simultaneous requests for one key (SPEC §5 "Concurrency"): with reuse all get
+// N simultaneous requests for one key (docs/token-renewal.md, "Concurrency"): with reuse all get
 // the same token, with renewal all succeed with distinct tokens and exactly one
 // stays ACTIVE; also across two server processes sharing one database file.
 

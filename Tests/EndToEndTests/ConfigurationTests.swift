@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TokenAuthorityTesting
 
-// deployment.toml mistakes (SPEC §3): errors name file, line and key, and stop
-// the command before it does anything; unknown keys are only warnings.
+// deployment.toml mistakes (README, "Configuration: `deployment.toml`"): errors name file, line and
+// key, and stop the command before it does anything; unknown keys are only warnings.
 
 @Suite("Configuration errors")
 struct ConfigurationTests {

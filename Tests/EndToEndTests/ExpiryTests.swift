@@ -2,9 +2,9 @@ import Foundation
 import Testing
 import TokenAuthorityTesting
 
-// Reuse until expiry (SPEC §5): once an access token has expired, the next request
-// marks its row EXPIRED and gets a new access token; a user's refresh token, having
-// more time left than a new access token's validity, is carried over.
+// Reuse until expiry (docs/token-renewal.md, "Opaque access tokens"): once an access token has
+// expired, the next request marks its row EXPIRED and gets a new access token; a user's refresh
+// token, having more time left than a new access token's validity, is carried over.
 
 @Suite("Expiry", .sharedServer(config: deploymentConfig(accessTokenValidity: "2s")))
 struct ExpiryTests {

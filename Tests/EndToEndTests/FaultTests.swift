@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 import TokenAuthorityTesting
 
-// Faults (issue 5): the process killed under load, the database file turned
+// Faults (README, "Faults"): the process killed under load, the database file turned
 // read-only, the disk full. Whatever happens, SQLite's file stays intact, a key
 // never has two ACTIVE tokens, nothing is half-written, a token the server
 // acknowledged (200) is in the database, a fault outside the request answers 503

@@ -3,10 +3,10 @@ import HTTPTypes
 import Testing
 import TokenAuthorityTesting
 
-// Hostile and malformed requests (SPEC §4): each gets a 4xx with the JSON error of
-// RFC 6749 §5.2, changes nothing in the database, echoes no secret, and the server
-// keeps serving. The suite has a server of its own and runs one test at a time, so
-// the database's row counts are this suite's alone.
+// Hostile and malformed requests (docs/token-endpoint.md, "Errors"): each gets a 4xx with the JSON
+// error of RFC 6749 §5.2, changes nothing in the database, echoes no secret, and the server keeps
+// serving. The suite has a server of its own and runs one test at a time, so the database's row
+// counts are this suite's alone.
 
 /// A password no response or log may ever contain.
 let hostilePassword = "Pa55-never-echoed-7f3a"
@@ -80,7 +80,7 @@ struct HostileInputTests {
             testDescription: "control characters and quotes in a username",
             body: "grant_type=password&username=a%0A%0D%00%22%5C%1Bb&password=\(hostilePassword)", error: "invalid_request",
             secrets: [hostilePassword]),
-        // SPEC §4's order: the form, then the client, then the grant type.
+        // The order of docs/token-endpoint.md: the form, then the client, then the grant type.
         Hostile(
             testDescription: "a repeated parameter from an unknown client", authentication: .basic(id: "nobody", secret: "nothing"),
             body: "grant_type=client_credentials&scope=a&scope=b", error: "invalid_request"),
@@ -143,7 +143,7 @@ struct HostileInputTests {
         // When the hostile request arrives
         let reply = try await server.send(hostile, as: client)
 
-        // Then it gets the error of SPEC §4 as RFC 6749 §5.2 JSON, never cached
+        // Then it gets its error (docs/token-endpoint.md) as RFC 6749 §5.2 JSON, never cached
         #expect(reply.status == hostile.status, "\(reply)")
         #expect(reply.members == ["error", "error_description"], "\(reply)")
         #expect(reply.string("error") == hostile.error, "\(reply)")

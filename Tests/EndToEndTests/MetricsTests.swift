@@ -9,10 +9,10 @@ import Glibc
 import Darwin
 #endif
 
-// GET /metrics (SPEC §4): request counts and latencies by endpoint and outcome,
-// tokens issued by grant type and mode, and the server's own events (replays,
-// revocations, account locks, database busy retries, cleanup deletions), in the
-// Prometheus text format, as a scraper reads them from a fresh server.
+// GET /metrics (README, "Metrics: `GET /metrics`"): request counts and latencies by endpoint and
+// outcome, tokens issued by grant type and mode, and the server's own events (replays, revocations,
+// account locks, database busy retries, cleanup deletions), in the Prometheus text format, as a
+// scraper reads them from a fresh server.
 
 @Suite("Metrics")
 struct MetricsTests {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenAuthorityTesting
 
-// Schema migrations (SPEC §6): applied once, recorded with a checksum, and a
+// Schema migrations (docs/storage.md, "Migrations"): applied once, recorded with a checksum, and a
 // changed applied migration stops start-up with a clear error.
 
 @Suite("Migrations")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenAuthorityTesting
 
-// Cleanup (SPEC §6): `token purge` and the background task of
+// Cleanup (docs/storage.md, "Cleanup"): `token purge` and the background task of
 // `[oauth.token_cleanup]` delete the rows no longer needed, and nothing else.
 
 /// Short user tokens, long client tokens, and one second of retention.

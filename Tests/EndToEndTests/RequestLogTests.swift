@@ -3,7 +3,7 @@ import HTTPTypes
 import Testing
 import TokenAuthorityTesting
 
-// The request log of `serve` (issue 5): one line per event on stderr, one line per
+// The request log of `serve` (README, "Logs"): one line per event on stderr, one line per
 // request with its id, method, endpoint, status, client, error, source and
 // duration; logfmt or JSON (`[logging] format`), filtered by `[logging] level`,
 // which the `LOG_LEVEL` environment variable overrides.

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TokenAuthorityTesting
 
-// Secrets at rest (SPEC §6): a copy of the database files alone reveals no token,
-// client secret or password.
+// Secrets at rest (docs/storage.md, "Secrets at rest"): a copy of the database files alone reveals
+// no token, client secret or password.
 
 extension ReuseModeServer {
     @Suite("Secrets at rest")

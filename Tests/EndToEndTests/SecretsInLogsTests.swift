@@ -3,7 +3,7 @@ import HTTPTypes
 import Testing
 import TokenAuthorityTesting
 
-// Secrets never reach the logs (SPEC §4 "never echoes a secret", issue 5): a run at
+// Secrets never reach the logs (README, "Logs"; docs/token-endpoint.md, "Errors"): a run at
 // LOG_LEVEL=trace through every endpoint and every failure, then a search of
 // everything the server and the CLI printed for every secret that went by.
 
@@ -169,7 +169,8 @@ struct SecretsInLogsTests {
                         Issue.record("a \(kind) is in the output of `\(command)` (\(found) of them)")
                     }
                 }
-                // And the database files hold none of them either (SPEC §6: hashed or sealed)
+                // And the database files hold none of them either (hashed or sealed:
+                // docs/storage.md, "Secrets at rest")
                 var files = Data()
                 for suffix in ["", "-wal", "-shm"] {
                     files.append(FileManager.default.contents(atPath: deployment.databasePath + suffix) ?? Data())

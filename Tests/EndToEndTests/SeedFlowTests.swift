@@ -1,10 +1,11 @@
 import Testing
 import TokenAuthorityTesting
 
-// The flows of the seed documents (/work/shared/seeds, SPEC §5): the password grant
-// exactly as the seed's curl sends it, the same tokens on a second call, a new pair
-// per request when configured, and one token per `device_` scope. Over HTTPS, with a
-// client that verifies nothing, as the seeds' `curl -k` (their curls: TLSTests.swift).
+// The flows of the seed documents (README, "Quickstart: from nothing to the seed's curl";
+// docs/token-renewal.md): the password grant exactly as the seed's curl sends it, the same tokens
+// on a second call, a new pair per request when configured, and one token per `device_` scope.
+// Over HTTPS, with a client that verifies nothing, as the seeds' `curl -k` (their curls:
+// TLSTests.swift).
 
 /// The seed's sample request body, byte for byte.
 let seedRequestBody = "grant_type=password&username=admin&password=admin&scope=openid"

@@ -5,7 +5,7 @@ import NIOCore
 import Testing
 import TokenAuthorityTesting
 
-// Graceful shutdown (SPEC §2): SIGTERM and SIGINT stop the server cleanly, and a
+// Graceful shutdown (README, "Shutdown"): SIGTERM and SIGINT stop the server cleanly, and a
 // request in flight when the signal arrives still gets its answer.
 
 @Suite("Graceful shutdown")

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 import TokenAuthorityTesting
 
-/// SPEC §2 and §5 "JWT tokens" through the command line: `client create --token-type jwt`,
-/// `token revoke` with a JWT, `keys rotate` and `keys list` against a running server.
+/// README, "Commands" and "How tokens behave" (JWT access tokens, signing keys) through the command
+/// line: `client create --token-type jwt`, `token revoke` with a JWT, `keys rotate` and `keys list`
+/// against a running server.
 @Suite("Command line: JWT clients and signing keys")
 struct SigningKeyCommandTests {
     @Test("keys rotate: the running server signs with the new key within a second; keys list shows both")

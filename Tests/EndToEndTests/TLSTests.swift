@@ -5,9 +5,9 @@ import NIOSSL
 import Testing
 import TokenAuthorityTesting
 
-// HTTPS (SPEC §3, [server.tls]): a self-signed pair generated on first start and
-// reused afterwards, configured PEM files used as given, clear start-up errors for a
-// broken pair, plain HTTP only when disabled, and the seed's curl commands with -k.
+// HTTPS (README, "Configuration: `deployment.toml`", [server.tls]): a self-signed pair generated on
+// first start and reused afterwards, configured PEM files used as given, clear start-up errors for
+// a broken pair, plain HTTP only when disabled, and the seed's curl commands with -k.
 
 /// Where `[server.tls]` puts the pair by default, relative to the deployment's folder.
 let defaultCertificate = "data/tls/server.crt"

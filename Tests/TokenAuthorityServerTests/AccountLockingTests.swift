@@ -6,8 +6,9 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// Issue 5, `[security.account_locking]` (WSO2's account locking): failed password
-/// logins lock the account for a while; a lock answers like a wrong password.
+/// README, "Abuse resistance (`[security]`)", `[security.account_locking]` (WSO2's account
+/// locking): failed password logins lock the account for a while; a lock answers like a wrong
+/// password.
 @Suite("Account locking")
 struct AccountLockingTests {
     private let wrongPassword = "not-the-password"

@@ -4,8 +4,8 @@ import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
 
-/// Issue 5, `[security.client_limits]`: optional per-client request limits on the
-/// token and introspection endpoints, answered 429 with `Retry-After`.
+/// README, "Abuse resistance (`[security]`)", `[security.client_limits]`: optional per-client
+/// request limits on the token and introspection endpoints, answered 429 with `Retry-After`.
 @Suite("Per-client request limits")
 struct ClientLimitTests {
     @Test("Over the bucket, the token endpoint answers 429 too_many_requests with Retry-After; it refills with time")

@@ -6,7 +6,8 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §4: `GET /health` is 200 when the database answers.
+/// `GET /health` (the probe of `token-authority health`, README, "Container image") is 200 when
+/// the database answers, 503 when it does not.
 @Suite("GET /health")
 struct HealthTests {
     @Test("200 JSON when the database answers")

@@ -8,8 +8,8 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §5 "JWT tokens", RFC 9068: clients created with `--token-type jwt` get a
-/// signed JWT, a new one on every request, the previous one revoked.
+/// docs/token-renewal.md, "JWT access tokens", RFC 9068: clients created with `--token-type jwt`
+/// get a signed JWT, a new one on every request, the previous one revoked.
 @Suite("JWT access tokens")
 struct JWTAccessTokenTests {
     static let issuer = "https://tokens.example.com"

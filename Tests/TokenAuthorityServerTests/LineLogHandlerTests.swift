@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TokenAuthorityServer
 
-/// Issue 5: structured log lines, as logfmt (`format = "text"`) or JSON (`format = "json"`).
+/// README, "Logs": structured log lines, as logfmt (`format = "text"`) or JSON (`format = "json"`).
 @Suite("Log line rendering")
 struct LineLogHandlerTests {
     private let fields = [

@@ -6,7 +6,7 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §5 "Refresh grant" and RFC 9700 §4.14.2 through the token endpoint.
+/// docs/token-renewal.md, "The refresh grant", and RFC 9700 §4.14.2 through the token endpoint.
 @Suite("Refresh grant: rotation, scope, replay")
 struct RefreshGrantTests {
     func refresh(

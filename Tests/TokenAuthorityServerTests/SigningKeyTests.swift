@@ -7,9 +7,9 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §5 "JWT tokens": a signing key generated on first start (or configured),
-/// published at `/oauth2/jwks`; `keys rotate` keeps the old public key published
-/// until every token it signed has expired.
+/// README, "How tokens behave" (signing keys): a signing key generated on first start (or
+/// configured), published at `/oauth2/jwks`; `keys rotate` keeps the old public key published until
+/// every token it signed has expired.
 @Suite("JWT signing keys and /oauth2/jwks")
 struct SigningKeyTests {
     @Test("first start generates one ES256 key; /oauth2/jwks publishes its public half only, cacheable")

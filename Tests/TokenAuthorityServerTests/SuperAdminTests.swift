@@ -6,8 +6,8 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §3 `[super_admin]`: the seeds' admin/admin, a user of the password grant;
-/// `deployment.toml` is the source of truth for its password when it sets one.
+/// `[super_admin]` (README, "Configuration: `deployment.toml`"): the seeds' admin/admin, a user of
+/// the password grant; `deployment.toml` is the source of truth for its password when it sets one.
 @Suite("Super admin account")
 struct SuperAdminTests {
     /// Opens services over `directory` without creating the super admin.

@@ -6,9 +6,9 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §4: checks run in the order form → client authentication → grant_type
-/// (missing, unknown, not enabled) → the grant's own parameters, and the first
-/// failure answers. Each request below fails two checks; the earlier one must win.
+/// docs/token-endpoint.md, "Order of the checks": checks run in the order form → client
+/// authentication → grant_type (missing, unknown, not enabled) → the grant's own parameters, and
+/// the first failure answers. Each request below fails two checks; the earlier one must win.
 @Suite("Token endpoint: order of the checks")
 struct TokenCheckOrderTests {
     struct Given: Sendable {

@@ -7,11 +7,11 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §4's error table for `POST /oauth2/token`, one row (or variant) per case,
-/// each sent over HTTP to a server holding:
+/// The error table of docs/token-endpoint.md for `POST /oauth2/token`, one row (or variant) per
+/// case, each sent over HTTP to a server holding:
 /// - `app`: every grant type; user `alice` / `wonderland`;
 /// - `machine`: only `client_credentials`.
-@Suite("Token endpoint: SPEC §4 error table")
+@Suite("Token endpoint: error table")
 struct TokenErrorResponseTests {
     struct Given: Sendable {
         let server: TestServer

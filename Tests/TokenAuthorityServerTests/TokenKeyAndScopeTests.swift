@@ -6,7 +6,7 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §5 "Key" and "Scopes": a token belongs to (client, subject, canonical
+/// docs/token-renewal.md, "The key" and "Scopes": a token belongs to (client, subject, canonical
 /// scope set); scopes a client may not have are dropped, `allowed_scopes` are
 /// always granted, and nothing left means `default`.
 @Suite("Token semantics: keys and scopes")

@@ -6,7 +6,7 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §5, `renew_access_token_per_request = true`: every request revokes the
+/// docs/token-renewal.md, `renew_access_token_per_request = true`: every request revokes the
 /// key's ACTIVE pair and issues a new one; `device_` scopes keep keys apart.
 @Suite("Token semantics: renewal per request and device scopes")
 struct TokenRenewalTests {

@@ -6,7 +6,7 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §5, `renew_access_token_per_request = false` (the default): the same key
+/// docs/token-renewal.md, `renew_access_token_per_request = false` (the default): the same key
 /// gets the same tokens back while they live, and an expired access token is
 /// replaced with the refresh token carried over or renewed.
 @Suite("Token semantics: reuse and expiry")

@@ -6,7 +6,7 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §4: a 200 answer has exactly the seed's members, and both client
+/// docs/token-endpoint.md, "Success": a 200 answer has exactly the seed's members, and both client
 /// authentication methods of RFC 6749 §2.3.1 work.
 @Suite("Token endpoint: successful answers")
 struct TokenSuccessResponseTests {

@@ -1,7 +1,7 @@
 import Testing
 import TokenAuthority
 
-/// SPEC §5's decision table for opaque tokens, one row per case.
+/// The decision table of docs/token-renewal.md, "Opaque access tokens", one row per case.
 @Suite struct IssuancePolicyTests {
     static let now: EpochMilliseconds = 1_000_000_000
     static let hour: EpochMilliseconds = 3_600_000

@@ -3,7 +3,7 @@ import PropertyBased
 import Testing
 import TokenAuthority
 
-/// Bounded property tests (issue 5, item 6) of the parsers that read what a
+/// Bounded property tests of the parsers that read what a
 /// client sends: the `application/x-www-form-urlencoded` body, the HTTP Basic
 /// header and the `scope` parameter. Each property runs a fixed number of random
 /// cases (a new seed each run; a failure prints its seed and the shrunk input);

@@ -1,7 +1,7 @@
 import Testing
 import TokenAuthority
 
-/// SPEC §5 "Refresh grant" and RFC 9700 §4.14.2, one row per case.
+/// docs/token-renewal.md, "The refresh grant", and RFC 9700 §4.14.2, one row per case.
 @Suite struct RefreshPolicyTests {
     static let now: EpochMilliseconds = 10_000_000
     static let access = SealedToken(digest: [1], ciphertext: [1])

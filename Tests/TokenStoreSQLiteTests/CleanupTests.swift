@@ -6,7 +6,7 @@ import TokenAuthority
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §6 "Cleanup": which rows `purgeTokens` deletes, at an explicit `now`.
+/// docs/storage.md, "Cleanup": which rows `purgeTokens` deletes, at an explicit `now`.
 /// Rows are written with SQL, so every state and time can be set exactly.
 @Suite struct CleanupTests {
     static let second: EpochMilliseconds = 1000

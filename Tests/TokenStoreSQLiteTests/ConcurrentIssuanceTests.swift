@@ -4,7 +4,7 @@ import TokenAuthority
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §5 "Concurrency": N simultaneous requests for one key, through the real
+/// docs/token-renewal.md, "Concurrency": N simultaneous requests for one key, through the real
 /// issuer and store, with one database pool or two (as two processes would have).
 @Suite struct ConcurrentIssuanceTests {
     static let requests = 32

@@ -118,7 +118,7 @@ import TokenStoreSQLite
         let issuance = statements.withLock { $0 }
         #expect(try await store.revokeToken(digest: pair.access.digest, ownedBy: nil, at: 5000) == .revoked)
         let revocation = statements.withLock { Array($0.dropFirst(issuance.count)) }
-        // Then only the revocation's COMMIT runs under synchronous = FULL (SPEC §6)
+        // Then only the revocation's COMMIT runs under synchronous = FULL (docs/storage.md)
         #expect(!issuance.contains { $0.contains("synchronous = FULL") })
         let full = try #require(revocation.firstIndex { $0.contains("synchronous = FULL") })
         let commit = try #require(revocation.firstIndex { $0.hasPrefix("COMMIT") })

@@ -2,9 +2,9 @@ import Crypto
 
 import Foundation
 
-/// Seals tokens for storage (SPEC §6): a SHA-256 digest to look them up by, and
-/// an AES-GCM ciphertext under the server key so that reuse can return the very
-/// same token, while a copy of the database file alone reveals none.
+/// Seals tokens for storage (docs/storage.md, "Secrets at rest"): a SHA-256 digest to look them up
+/// by, and an AES-GCM ciphertext under the server key so that reuse can return the very same token,
+/// while a copy of the database file alone reveals none.
 public struct TokenCipher: Sendable {
     private let key: SymmetricKey
 

@@ -4,7 +4,8 @@ import CoreMetrics
 /// the Prometheus backend before anything here is first touched). Counters are
 /// made once and kept: creating one looks it up in the backend's registry.
 public enum TokenMetrics {
-    /// How an issuance ended for its key (SPEC §5).
+    /// How an issuance ended for its key (docs/token-renewal.md; README,
+    /// "Metrics: `GET /metrics`").
     public enum Mode: String, Sendable, CaseIterable {
         /// The key's ACTIVE token was handed back.
         case reused

@@ -1,8 +1,9 @@
-/// WSO2 Identity Server's rules for an opaque token request on a key that may
-/// already hold an ACTIVE token (SPEC §5). Pure: the store runs it inside its
+/// WSO2 Identity Server's rules for an opaque token request on a key that may already hold an
+/// ACTIVE token (docs/token-renewal.md, "Opaque access tokens"). Pure: the store runs it inside its
 /// write transaction, and the reuse fast path runs it on a plain read.
 public struct IssuancePolicy: Sendable {
-    /// A token with this much life or less counts as expired (SPEC §5: "more than 1 s left").
+    /// A token with this much life or less counts as expired: reuse needs "more than 1 s left"
+    /// (docs/token-renewal.md).
     public static let expiryMargin: EpochMilliseconds = 1000
 
     public var renewPerRequest: Bool

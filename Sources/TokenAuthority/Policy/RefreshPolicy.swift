@@ -1,5 +1,5 @@
-/// The refresh grant's rules (RFC 6749 §6, RFC 9700 §4.14.2, SPEC §5 "Refresh
-/// grant"), pure: the store runs `decide` inside its write transaction.
+/// The refresh grant's rules (RFC 6749 §6, RFC 9700 §4.14.2; docs/token-renewal.md,
+/// "The refresh grant"), pure: the store runs `decide` inside its write transaction.
 public struct RefreshPolicy: Sendable {
     public var clientID: String
     /// The `scope` parameter; `nil` keeps the original scope.

@@ -1,4 +1,4 @@
-/// Which requested scopes are granted (SPEC §5 "Scopes", RFC 6749 §3.3).
+/// Which requested scopes are granted (RFC 6749 §3.3; docs/token-renewal.md, "Scopes").
 public struct ScopePolicy: Sendable {
     private let allowedPatterns: [AllowedScopePattern]
 

@@ -12,7 +12,7 @@ public struct ClientCredentials: Sendable, Equatable {
 
     /// Picks the credentials of a request: HTTP Basic (`client_secret_basic`) or
     /// `client_id`/`client_secret` in the body (`client_secret_post`); both at once
-    /// is `invalid_request` (SPEC §4). `nil` when the request carries neither.
+    /// is `invalid_request` (docs/token-endpoint.md). `nil` when the request carries neither.
     public static func from(
         authorization: String?, form: FormParameters
     ) throws(OAuthError) -> ClientCredentials? {

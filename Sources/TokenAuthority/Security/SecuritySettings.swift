@@ -36,7 +36,8 @@ public struct SecuritySettings: Sendable, Equatable {
 
     /// Bounds on what one HTTP request may hold and how long it may take to arrive.
     public struct HTTPLimits: Sendable, Equatable {
-        /// Bytes of body; more is 413 `invalid_request` (SPEC §4: 64 KiB).
+        /// Bytes of body; more is 413 `invalid_request` (64 KiB by default;
+        /// docs/token-endpoint.md).
         public var maxBodySize = 64 * 1024
         /// Bytes of all header fields together; more is refused by the HTTP decoder.
         public var maxHeaderSize = 16 * 1024

@@ -28,7 +28,7 @@ public struct SigningKeyRecord: Sendable, Equatable {
     }
 }
 
-/// JWT signing keys (SPEC §5 "JWT tokens"). Exactly one key is current; a
+/// JWT signing keys (README, "How tokens behave": signing keys). Exactly one key is current; a
 /// retired key stays published until every token it signed has expired.
 public protocol SigningKeyStore: Sendable {
     /// The `kid` of the current signing key; `nil` before the first one.

@@ -54,7 +54,7 @@ public protocol TokenLookupStore: Sendable {
     func findToken(digest: [UInt8], preferring kind: TokenKind?) async throws -> FoundToken?
 
     /// Revokes the access or refresh token with this digest and the tokens issued
-    /// with it, committed with a full sync before returning (SPEC §6). When
+    /// with it, committed with a full sync before returning (docs/storage.md, "Durability"). When
     /// `clientID` is given, a token of another client is refused unchanged.
     func revokeToken(digest: [UInt8], ownedBy clientID: String?, at now: EpochMilliseconds) async throws
         -> RevocationOutcome

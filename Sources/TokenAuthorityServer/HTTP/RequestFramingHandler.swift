@@ -68,12 +68,14 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
         // Hummingbird closes the connection after its answer only for a literal
         // `Connection: close`; an HTTP/1.0 request without keep-alive, or a
         // `Connection: Close, …`, means the same (RFC 9112 §9.3).
-        if !head.isKeepAlive { head.headers.replaceOrAdd(name: "Connection", value: "close") }
+        let closes = !head.isKeepAlive
+        if closes { head.headers.replaceOrAdd(name: "Connection", value: "close") }
         // RFC 9110 §10.1.1: an origin server answers `Expect: 100-continue` at once,
         // here with 100 (Continue), so the client sends its body without waiting.
         unanswered.append(!head.headers["Expect"].isEmpty && head.version.major == 1 && head.version.minor >= 1)
         sendContinueIfItsTurn(context: context)
-        context.fireChannelRead(wrapInboundOut(.head(head)))
+        // The part as it came unless it was changed: no new box on the common path.
+        context.fireChannelRead(closes ? wrapInboundOut(.head(head)) : data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -4,8 +4,8 @@ import JWTKit
 import Logging
 import TokenAuthority
 
-/// The JWT signing keys of this server, as `signing_keys` holds them: signs with
-/// the current key and verifies with every published one (SPEC §5 "JWT tokens").
+/// The JWT signing keys of this server, as `signing_keys` holds them: signs with the current key
+/// and verifies with every published one (README, "How tokens behave": signing keys; RFC 9068).
 ///
 /// The database is the only source of truth. The current key's id is read again
 /// (one indexed SELECT) before a signature once `recheckInterval` has passed, so

@@ -4,8 +4,8 @@ import NIOSSL
 import SwiftASN1
 import X509
 
-/// The HTTPS certificate and key of `[server.tls]` (SPEC §3): the configured PEM
-/// files as given, or, when neither file exists, a self-signed pair generated on
+/// The HTTPS certificate and key of `[server.tls]` (README, "Configuration: `deployment.toml`"):
+/// the configured PEM files as given, or, when neither file exists, a self-signed pair generated on
 /// first start (ECDSA P-256, for `localhost` and `127.0.0.1`, both files 0600).
 public struct ServerCertificate: Sendable {
     public enum Origin: Sendable, Equatable {

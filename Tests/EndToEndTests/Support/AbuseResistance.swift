@@ -23,7 +23,7 @@ func expectTooManyRequests(
     #expect(reply["Content-Type"]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
 }
 
-/// SPEC §4: 413 `invalid_request` as JSON, never cached.
+/// docs/token-endpoint.md, "Errors": 413 `invalid_request` as JSON, never cached.
 func expectBodyTooLarge(_ reply: HTTPReply, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(reply.status == 413, "\(reply.summary)", sourceLocation: sourceLocation)
     #expect(reply.members == ["error", "error_description"], "\(reply.summary)", sourceLocation: sourceLocation)

@@ -308,7 +308,7 @@ extension Deployment {
         return problems
     }
 
-    /// The state of every token row, by the hex SHA-256 of its token (SPEC §6: tokens are
+    /// The state of every token row, by the hex SHA-256 of its token (docs/storage.md: tokens are
     /// looked up by their hash), so a test can find the tokens it was given without
     /// printing them. `table` is `access_tokens` or `refresh_tokens`.
     func tokenStates(in table: String, readOnly: Bool) async throws -> [String: String] {
@@ -361,7 +361,7 @@ extension HTTPReply {
         return "HTTP \(status)"
     }
 
-    /// SPEC §4 for a fault outside the request: 503, JSON `server_error`, `Retry-After`,
+    /// README, "Faults", for a fault outside the request: 503, JSON `server_error`, `Retry-After`,
     /// never cached (`Cache-Control: no-store`, `Pragma: no-cache`).
     var isServiceUnavailable: Bool {
         status == 503 && string("error") == "server_error" && self["Cache-Control"] == "no-store"

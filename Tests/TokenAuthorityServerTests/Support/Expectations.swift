@@ -6,14 +6,15 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 import TokenStoreSQLite
 
-/// SPEC §4: every token-endpoint response is never cached.
+/// docs/token-endpoint.md, "Errors": every token-endpoint response is never cached.
 func expectNoStore(_ reply: HTTPReply, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(reply.header("Cache-Control") == "no-store", "Cache-Control", sourceLocation: sourceLocation)
     #expect(reply.header("Pragma") == "no-cache", "Pragma", sourceLocation: sourceLocation)
 }
 
-/// SPEC §4 / RFC 6749 §5.2: status, `error`, exactly `{"error","error_description"}`,
-/// the no-store headers, and the Basic challenge exactly when the status is 401.
+/// docs/token-endpoint.md, "Errors" / RFC 6749 §5.2: status, `error`, exactly
+/// `{"error","error_description"}`, the no-store headers, and the Basic challenge exactly when the
+/// status is 401.
 func expectOAuthError(
     _ reply: HTTPReply, status: Int, error: String, description: String? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
@@ -35,7 +36,7 @@ func expectOAuthError(
     }
 }
 
-/// SPEC §4: a successful token response has exactly the seed's members.
+/// docs/token-endpoint.md, "Success": a successful token response has exactly the seed's members.
 func expectTokenResponse(
     _ reply: HTTPReply, withRefreshToken: Bool, scope: String? = nil, expiresIn: Int? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
