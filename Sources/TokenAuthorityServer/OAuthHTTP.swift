@@ -17,10 +17,7 @@ enum OAuthHTTP {
     /// `invalid_request`.
     static func readForm(_ request: Request, maximumBodySize: Int) async throws(OAuthError) -> FormParameters {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
-            // RFC 9110 §5.6.3: optional whitespace is spaces and tabs.
-            $0.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
-        }.map { String($0) } ?? ""
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0.trimmingOptionalWhitespace) } ?? ""
         guard mediaType == "application/x-www-form-urlencoded" else {
             throw OAuthError.invalidRequest.with(
                 description: "The request must have Content-Type: application/x-www-form-urlencoded.")

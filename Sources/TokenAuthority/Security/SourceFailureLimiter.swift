@@ -49,6 +49,13 @@ public final class SourceFailureLimiter: Sendable {
         var inFlight = Tally()
 
         var isIdle: Bool { inFlight.clientAuthentications == 0 && inFlight.logins == 0 }
+
+        /// Starts a new window, its failures forgotten, when the current one has ended.
+        mutating func renewWindow(at now: EpochMilliseconds) {
+            guard now - windowStartedAt >= SourceFailureLimiter.window else { return }
+            windowStartedAt = now
+            failures = Tally()
+        }
     }
 
     static let window: EpochMilliseconds = 60_000
@@ -109,10 +116,7 @@ public final class SourceFailureLimiter: Sendable {
         sources.withLock { sources in
             guard var state = sources[reservation.source] else { return }
             state.inFlight[reservation.failure] = max(0, state.inFlight[reservation.failure] - 1)
-            if now - state.windowStartedAt >= Self.window {
-                state.windowStartedAt = now
-                state.failures = Tally()
-            }
+            state.renewWindow(at: now)
             if failed { state.failures[reservation.failure] += 1 }
             // A source with nothing in flight and no failure is forgotten: only
             // failing sources stay in the table.
@@ -138,10 +142,7 @@ public final class SourceFailureLimiter: Sendable {
     /// The source's state with its window renewed when it has ended.
     private func current(_ sources: [String: Source], _ source: String, now: EpochMilliseconds) -> Source? {
         guard var state = sources[source] else { return nil }
-        if now - state.windowStartedAt >= Self.window {
-            state.windowStartedAt = now
-            state.failures = Tally()
-        }
+        state.renewWindow(at: now)
         return state
     }
 

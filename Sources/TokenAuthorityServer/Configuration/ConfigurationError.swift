@@ -1,3 +1,5 @@
+import TokenAuthority
+
 /// Why `deployment.toml` was refused. Every case names the file, and where it can,
 /// the line, column and key (README, "Configuration"); none repeats a configured secret.
 public struct ConfigurationError: Error, CustomStringConvertible {
@@ -30,7 +32,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     static func printable(_ key: String) -> String {
         var text = ""
         for scalar in key.unicodeScalars.prefix(100) {
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}" {
+            if IdentifierRules.isControl(scalar) {
                 text += "\\u{\(String(scalar.value, radix: 16))}"
             } else {
                 text.unicodeScalars.append(scalar)

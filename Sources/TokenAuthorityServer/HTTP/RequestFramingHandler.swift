@@ -147,8 +147,7 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// A list element or value without its optional whitespace (RFC 9110 §5.6.3), in lowercase.
     private static func token(_ text: Substring) -> String {
-        let trimmed = text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
-        return String(trimmed).lowercased()
+        String(text.trimmingOptionalWhitespace).lowercased()
     }
 
     /// Header fields over `[security.http] max_header_size` stop NIO's decoder before a
