@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
@@ -84,7 +85,10 @@ let package = Package(
         // Shared test helpers: a manual clock, throw-away databases, a harness that runs the real executable.
         .target(
             name: "TokenAuthorityTesting",
-            dependencies: ["TokenAuthority", "TokenStoreSQLite", "TokenAuthorityServer"],
+            dependencies: [
+                "TokenAuthority", "TokenStoreSQLite", "TokenAuthorityServer",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

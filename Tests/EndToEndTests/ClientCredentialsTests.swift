@@ -25,8 +25,8 @@ extension ReuseModeServer {
             #expect(first.string("token_type") == "Bearer")
             #expect(second.string("access_token") == first.string("access_token"))
             #expect(try #require(second.int("expires_in")) <= (try #require(first.int("expires_in"))))
-            #expect(second["Cache-Control"] == "no-store")
-            #expect(second["Pragma"] == "no-cache")
+            #expect(second.header("Cache-Control") == "no-store")
+            #expect(second.header("Pragma") == "no-cache")
             // And one ACTIVE row whose subject is the client itself, with no refresh token
             let rows = try await server.deployment.tokens(of: client.id)
             #expect(rows.count == 1)

@@ -35,7 +35,7 @@ struct FaultTests {
                     clients[1], username: "admin", password: "admin", scope: "device_tablet")
                 for (client, reply) in zip(clients, try await [firstUser, secondUser]) {
                     let status = reply.status
-                    try #require(status == 200, "password grant: \(reply.summary)")
+                    try #require(status == 200, "password grant: \(reply)")
                     let issued = try Acknowledged(reply, key: "user token")
                     acknowledged.append(issued)
                     chains.append(RefreshChain(client: client, refreshToken: try #require(issued.refreshToken)))
@@ -167,8 +167,8 @@ struct FaultTests {
                     let (client, other, inspector) = try await (creatingClient, creatingOther, creatingInspector)
                     let clientToken = try await server.clientCredentials(client, scope: "read")
                     let userToken = try await server.passwordGrant(client, username: "admin", password: "admin", scope: "profile")
-                    let accessToken = try #require(clientToken.string("access_token"), "client_credentials: \(clientToken.summary)")
-                    let refreshToken = try #require(userToken.string("refresh_token"), "password grant: \(userToken.summary)")
+                    let accessToken = try #require(clientToken.string("access_token"), "client_credentials: \(clientToken)")
+                    let refreshToken = try #require(userToken.string("refresh_token"), "password grant: \(userToken)")
                     let rowsBefore = try await deployment.tokenRowCounts(readOnly: false)
 
                     // When the database file and its WAL become read-only (the shared-memory
@@ -189,7 +189,7 @@ struct FaultTests {
                         ]
                         for (what, reply) in replies { expectServiceUnavailable(reply, "\(what) on a read-only database") }
                         observeFault(
-                            "read-only: " + replies.map { "\($0.0) \($0.1.summary) Retry-After \($0.1["Retry-After"] ?? "-")" }
+                            "read-only: " + replies.map { "\($0.0) \($0.1.description) Retry-After \($0.1.header("Retry-After") ?? "-")" }
                                 .joined(separator: ", "))
                         // And a request that only reads still answers
                         expectIntrospection(
@@ -236,7 +236,7 @@ struct FaultTests {
                         ("renewal", renewal), ("new key", newKey), ("refresh", refresh), ("password grant", password),
                     ]
                     for (what, reply) in replies { expectStatus(reply, 200, "\(what) once writable again") }
-                    observeFault("read-only cleared: " + replies.map { "\($0.0) \($0.1.summary)" }.joined(separator: ", "))
+                    observeFault("read-only cleared: " + replies.map { "\($0.0) \($0.1.description)" }.joined(separator: ", "))
                     expectIntrospection(
                         try await server.introspection(of: accessToken, as: inspector), active: false, "the renewed token")
                     // And the database is intact and consistent
@@ -262,7 +262,7 @@ struct FaultTests {
                     let clientToken = try await server.clientCredentials(client, scope: "read")
                     let userToken = try await server.passwordGrant(client, username: "admin", password: "admin", scope: "profile")
                     expectStatus(clientToken, 200, "client_credentials")
-                    var refreshToken = try #require(userToken.string("refresh_token"), "password grant: \(userToken.summary)")
+                    var refreshToken = try #require(userToken.string("refresh_token"), "password grant: \(userToken)")
 
                     // When the file system fills up
                     try volume.fill(with: "filler")
@@ -293,7 +293,7 @@ struct FaultTests {
                                 refreshes.succeeded += 1
                                 refreshToken = try #require(reply.string("refresh_token"))
                             case (nil, _, true): refreshes.failed += 1
-                            default: unexpected.append(reply.summary)
+                            default: unexpected.append(reply.description)
                             }
                         }
                     }
@@ -348,7 +348,7 @@ struct FaultTests {
                         return try await group.reduce(into: []) { $0.append($1) }
                     }
                     for (what, reply) in retries { expectStatus(reply, 200, "\(what) once space is free") }
-                    observeFault("disk freed: " + retries.map { "\($0.0) \($0.1.summary)" }.joined(separator: ", "))
+                    observeFault("disk freed: " + retries.map { "\($0.0) \($0.1.description)" }.joined(separator: ", "))
                     // And the database is intact and consistent, and the log holds no secret
                     let after = try await deployment.consistencyProblems(readOnly: false)
                     #expect(after.isEmpty, "after the fault: \(after)")
@@ -423,7 +423,7 @@ private func hammer(until stop: StopSignal, key: String, _ request: @Sendable ()
             if reply.status == 200, let issued = try? Acknowledged(reply, key: key) {
                 log.acknowledged.append(issued)
             } else {
-                log.failures.append("\(key): \(reply.summary)")
+                log.failures.append("\(key): \(reply)")
             }
         } catch {
             if !stop.isRaised { log.failures.append("\(key): \(error)") }
@@ -443,7 +443,7 @@ private func follow(_ chain: RefreshChain, on server: ServerProcess, until stop:
             guard reply.status == 200, let issued = try? Acknowledged(reply, key: "refresh chain"),
                 let next = issued.refreshToken
             else {
-                log.failures.append("refresh chain: \(reply.summary)")
+                log.failures.append("refresh chain: \(reply)")
                 break
             }
             log.acknowledged.append(issued)

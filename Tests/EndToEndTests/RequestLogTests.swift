@@ -21,7 +21,7 @@ struct RequestLogTests {
             var expected: [[String: String]] = []
             func send(_ fields: [String: String], _ request: () async throws -> HTTPReply) async throws {
                 let reply = try await request()
-                #expect(String(reply.status) == fields["status"], "\(fields): \(reply.summary)")
+                #expect(String(reply.status) == fields["status"], "\(fields): \(reply)")
                 expected.append(fields)
             }
             try await send(["method": "GET", "endpoint": "/health", "status": "200"]) { try await server.health() }

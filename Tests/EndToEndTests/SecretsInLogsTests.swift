@@ -73,13 +73,13 @@ struct SecretsInLogsTests {
                 secrets.addTokens(of: firstJWT)
                 secrets.addTokens(of: secondJWT)
                 // And the user's refresh token is used, then replayed
-                let rotated = try #require(login.string("refresh_token"), "\(login.summary)")
+                let rotated = try #require(login.string("refresh_token"), "\(login)")
                 let refreshed = try await server.refreshTokenGrant(client, refreshToken: rotated)
                 secrets.addTokens(of: refreshed)
                 let replay = try await server.refreshTokenGrant(client, refreshToken: rotated)
                 // And tokens are introspected by the super admin and by an introspection client
                 // (the replay revoked the refreshed tokens: the super admin's token is introspected)
-                let userToken = try #require(adminLogin.string("access_token"), "\(adminLogin.summary)")
+                let userToken = try #require(adminLogin.string("access_token"), "\(adminLogin)")
                 let byAdmin = try await server.request(
                     .post, "/oauth2/introspect",
                     headers: [
@@ -88,7 +88,7 @@ struct SecretsInLogsTests {
                     ],
                     body: Array(Form.encode([("token", userToken)]).utf8))
                 secrets.add("HTTP Basic credentials", Form.basic(id: "admin", secret: adminPassword))
-                let jwt = try #require(secondJWT.string("access_token"), "\(secondJWT.summary)")
+                let jwt = try #require(secondJWT.string("access_token"), "\(secondJWT)")
                 let byClient = try await server.introspection(of: jwt, as: introspector)
                 let ofRefresh = try await server.introspection(
                     of: try #require(refreshed.string("refresh_token")), as: introspector)
@@ -146,10 +146,10 @@ struct SecretsInLogsTests {
                     ("refused source", refusedWithSecret, 429),
                 ]
                 for (name, reply, status) in outcomes {
-                    #expect(reply.status == status, "\(name): \(reply.summary)")
+                    #expect(reply.status == status, "\(name): \(reply)")
                 }
-                #expect(byAdmin.object?["active"] as? Bool == true, "the admin's introspection")
-                #expect(byClient.object?["active"] as? Bool == true, "the client's introspection")
+                #expect(byAdmin["active"]?.bool == true, "the admin's introspection")
+                #expect(byClient["active"]?.bool == true, "the client's introspection")
                 // (the unauthenticated request with its secret in the query was the first failure)
                 #expect(refusals == [401, 401, 401, 401, 429, 429, 429], "statuses \(refusals)")
                 #expect(tokenRevoke.status == 0, "token revoke: exit \(tokenRevoke.status)")

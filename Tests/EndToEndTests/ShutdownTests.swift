@@ -45,7 +45,7 @@ struct ShutdownTests {
 
             // Then the request was answered, and the server exited 0
             let reply = try await inFlight.value
-            #expect(reply.status == 200, "\(reply.summary)")
+            #expect(reply.status == 200, "\(reply)")
             #expect(status == 0, "\(server.standardError)")
         }
     }
@@ -57,7 +57,7 @@ struct ShutdownTests {
             // Given a server that has issued a token and answered other requests
             let client = try await deployment.createClient()
             let token = try await server.clientCredentials(client)
-            #expect(token.status == 200, "\(token.summary)")
+            #expect(token.status == 200, "\(token)")
             #expect(try await server.health().status == 200)
             #expect(FileManager.default.fileExists(atPath: deployment.databasePath + "-wal"), "no WAL while serving")
 
@@ -107,7 +107,7 @@ struct ShutdownTests {
             #expect(refused)
             // And the request in flight gets its token once the lock is released
             let reply = try await inFlight.value
-            #expect(reply.status == 200 && reply.string("access_token") != nil, "\(reply.summary)")
+            #expect(reply.status == 200 && reply.string("access_token") != nil, "\(reply)")
             #expect(try await holder.exitStatus() == 0)
             // And the server exits 0 with its database closed
             let status = try await stopping.value

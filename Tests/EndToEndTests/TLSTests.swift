@@ -300,7 +300,7 @@ struct SeedCurlTests {
 
             // Then the super admin learns that the token is active, and whose it is
             #expect(introspectionRun.status == 0, "\(redacted(introspectionRun))")
-            #expect(answer.object?["active"] as? Bool == true, "\(answer)")
+            #expect(answer["active"]?.bool == true, "\(answer)")
             #expect(answer.string("username") == "admin", "\(answer)")
             #expect(answer.string("scope") == "openid", "\(answer)")
             #expect(answer.string("client_id") == client.id, "\(answer)")
@@ -360,9 +360,8 @@ extension HTTPReply {
     /// The answer `curl` printed: the body on stdout, the status from `-v`'s `< HTTP/...` line (0 without `-v`).
     init(curl result: CommandResult) {
         let statusLine = result.stderr.split(separator: "\n").last { $0.hasPrefix("< HTTP/") }
-        status = statusLine.flatMap { $0.split(separator: " ").dropFirst(2).first }.flatMap { Int($0) } ?? 0
-        headers = [:]
-        body = result.stdout
+        let status = statusLine.flatMap { $0.split(separator: " ").dropFirst(2).first }.flatMap { Int($0) } ?? 0
+        self.init(status: status, headers: [:], body: result.stdout)
     }
 }
 

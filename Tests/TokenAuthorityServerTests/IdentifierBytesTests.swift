@@ -34,9 +34,9 @@ struct IdentifierBytesTests {
 
             // Then the refresh is the unknown-token answer, not 429: the owner's request just now
             // emptied the owner's bucket (1 a second), and the look-alike has a bucket of its own
-            #expect(refreshed.status == .badRequest && refreshed.json?["error"]?.string == "invalid_grant", "\(refreshed)")
+            #expect(refreshed.status == 400 && refreshed.json?["error"]?.string == "invalid_grant", "\(refreshed)")
             // And the revocation is refused, and nothing changed
-            #expect(revoked.status == .badRequest && revoked.json?["error"]?.string == "unauthorized_client", "\(revoked)")
+            #expect(revoked.status == 400 && revoked.json?["error"]?.string == "unauthorized_client", "\(revoked)")
             #expect(try await server.accessTokenStates() == ["ACTIVE"])
             #expect(try await server.refreshTokenStates() == ["ACTIVE"])
 
@@ -44,12 +44,12 @@ struct IdentifierBytesTests {
             server.clock.advance(seconds: 2)
             let ownRefresh = try await server.token(
                 [("grant_type", "refresh_token"), ("refresh_token", refreshToken)], basic: owner)
-            #expect(ownRefresh.status == .ok, "\(ownRefresh)")
+            #expect(ownRefresh.status == 200, "\(ownRefresh)")
 
             // And each gets a client_credentials token of its own: (client, subject, scope) is another key
             server.clock.advance(seconds: 2)
-            #expect(try await server.clientCredentialsGrant(owner).status == .ok)
-            #expect(try await server.clientCredentialsGrant(twin).status == .ok)
+            #expect(try await server.clientCredentialsGrant(owner).status == 200)
+            #expect(try await server.clientCredentialsGrant(twin).status == 200)
             #expect(try await server.count("SELECT count(*) FROM access_tokens WHERE subject_type = 'client'") == 2)
         }
     }
@@ -71,8 +71,8 @@ struct IdentifierBytesTests {
             let otherOwn = try await server.passwordGrant(client, username: decomposed, password: "decomposed-pw")
 
             // Then only the own passwords log in, each to a token of its own
-            #expect(crossed.status == .badRequest && crossed.json?["error"]?.string == "invalid_grant")
-            #expect(own.status == .ok && otherOwn.status == .ok)
+            #expect(crossed.status == 400 && crossed.json?["error"]?.string == "invalid_grant")
+            #expect(own.status == 200 && otherOwn.status == 200)
             #expect(own.accessToken != otherOwn.accessToken)
             #expect(try await server.count("SELECT count(DISTINCT subject) FROM access_tokens") == 2)
         }

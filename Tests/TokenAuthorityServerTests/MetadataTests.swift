@@ -17,7 +17,7 @@ struct MetadataTests {
             let reply = try await server.send(uri: "/.well-known/oauth-authorization-server", method: .get)
 
             // Then it names this server's issuer and endpoints
-            #expect(reply.status == .ok && reply.header("Content-Type") == "application/json")
+            #expect(reply.status == 200 && reply.header("Content-Type") == "application/json")
             let issuer = "https://tokens.example.com"
             #expect(reply["issuer"] == .string(issuer))
             #expect(reply["token_endpoint"] == .string(issuer + "/oauth2/token"))

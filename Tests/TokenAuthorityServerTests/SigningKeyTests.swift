@@ -16,7 +16,7 @@ struct SigningKeyTests {
     func firstStartGeneratesAKey() async throws {
         try await TestServer.with { server in
             let reply = try await server.send(uri: "/oauth2/jwks", method: .get)
-            #expect(reply.status == .ok)
+            #expect(reply.status == 200)
             #expect(reply.header("Cache-Control") == "public, max-age=60")
             guard case .array(let keys)? = reply["keys"], keys.count == 1, case .object(let key) = keys[0] else {
                 Issue.record("one key expected: \(reply)")

@@ -22,16 +22,16 @@ extension AbuseResistanceTests {
             for attempt in 0..<5 {
                 wrong.append(try await server.passwordGrant(client, username: user, password: "wrong-guess-\(attempt)"))
             }
-            #expect(wrong.allSatisfy { $0.status == 400 && $0.string("error") == "invalid_grant" }, "\(wrong.map(\.summary))")
+            #expect(wrong.allSatisfy { $0.status == 400 && $0.string("error") == "invalid_grant" }, "\(wrong.map(\.description))")
 
             // Then the right password gets exactly the wrong-password answer
             let locked = try await server.passwordGrant(client, username: user, password: password)
             let reference = try #require(wrong.last)
-            #expect(locked.status == reference.status, "\(locked.summary)")
+            #expect(locked.status == reference.status, "\(locked)")
             #expect(locked.body == reference.body, "the answer tells a locked account from a wrong password")
-            #expect(locked["WWW-Authenticate"] == reference["WWW-Authenticate"])
-            #expect(locked["Cache-Control"] == "no-store")
-            #expect(locked["Retry-After"] == nil)
+            #expect(locked.header("WWW-Authenticate") == reference.header("WWW-Authenticate"))
+            #expect(locked.header("Cache-Control") == "no-store")
+            #expect(locked.header("Retry-After") == nil)
             #expect(locked.string("access_token") == nil)
             // And a sixth wrong password gets the same answer again
             let sixth = try await server.passwordGrant(client, username: user, password: "wrong-guess-6")
@@ -63,7 +63,7 @@ extension AbuseResistanceTests {
 
             // Then the right password works at once, and the list no longer says locked
             let login = try await server.passwordGrant(client, username: user, password: password)
-            #expect(login.status == 200, "\(login.summary)")
+            #expect(login.status == 200, "\(login)")
             #expect(login.string("access_token") != nil)
             let after = try await server.run(["user", "list"])
             #expect(after.stdout.split(separator: "\n").first { $0.hasPrefix(user + "\t") }?.contains("locked") == false)
@@ -89,7 +89,7 @@ extension AbuseResistanceTests {
             let client = try await server.deployment.createClient()
             let user = try await server.deployment.createUser(password: password)
             let first = try await server.passwordGrant(client, username: user, password: "wrong-guess-1")
-            #expect(first.status == 400, "\(first.summary)")
+            #expect(first.status == 400, "\(first)")
             let lockAfterOne = try await server.deployment.sqlite(
                 "SELECT locked_until IS NULL FROM users WHERE username = \(sqlQuoted(user))")
             #expect(lockAfterOne == "1", "locked after one failure")
@@ -97,7 +97,7 @@ extension AbuseResistanceTests {
 
             // Then the account is locked: the right password gets the wrong-password answer
             let locked = try await server.passwordGrant(client, username: user, password: password)
-            #expect(locked.status == 400 && locked.body == first.body, "\(locked.summary)")
+            #expect(locked.status == 400 && locked.body == first.body, "\(locked)")
             // For auto_unlock_after, 5 seconds, from the second failure
             let lockedUntil = try #require(
                 Int64(try await server.deployment.sqlite("SELECT locked_until FROM users WHERE username = \(sqlQuoted(user))")))
@@ -109,7 +109,7 @@ extension AbuseResistanceTests {
 
             // Then the right password works without any operator
             let login = try await server.passwordGrant(client, username: user, password: password)
-            #expect(login.status == 200, "\(login.summary)")
+            #expect(login.status == 200, "\(login)")
         }
     }
 
@@ -134,29 +134,29 @@ extension AbuseResistanceTests {
 
             // Then the burst of three is served, and past it (one request a second refills)
             // at least one is 429 with Retry-After, even on a slow machine
-            #expect(replies.prefix(3).map(\.status) == [200, 200, 200], "\(replies.map(\.summary))")
-            let refused = try #require(replies.first { $0.status == 429 }, "\(replies.map(\.summary))")
+            #expect(replies.prefix(3).map(\.status) == [200, 200, 200], "\(replies.map(\.description))")
+            let refused = try #require(replies.first { $0.status == 429 }, "\(replies.map(\.description))")
             expectTooManyRequests(refused, retryAfter: 1...2)
 
             // And another client is not affected
             let otherReply = try await server.clientCredentials(other)
-            #expect(otherReply.status == 200, "\(otherReply.summary)")
+            #expect(otherReply.status == 200, "\(otherReply)")
 
             // And the introspection endpoint is limited per caller the same way
             let token = try #require(otherReply.string("access_token"))
             let introspections = try await server.rapidRequests(6) { _ in server.introspectionRequest(of: token, as: inspector) }
-            #expect(introspections.prefix(3).map(\.status) == [200, 200, 200], "\(introspections.map(\.summary))")
+            #expect(introspections.prefix(3).map(\.status) == [200, 200, 200], "\(introspections.map(\.description))")
             expectTooManyRequests(
-                try #require(introspections.first { $0.status == 429 }, "\(introspections.map(\.summary))"),
+                try #require(introspections.first { $0.status == 429 }, "\(introspections.map(\.description))"),
                 retryAfter: 1...2)
 
             // When the client waits as long as Retry-After says
-            let wait = Int(refused["Retry-After"] ?? "") ?? 1
+            let wait = Int(refused.header("Retry-After") ?? "") ?? 1
             try await Task.sleep(for: .seconds(wait) + .milliseconds(100))
 
             // Then it is served again
             let again = try await server.clientCredentials(client)
-            #expect(again.status == 200, "\(again.summary)")
+            #expect(again.status == 200, "\(again)")
         }
     }
 }

@@ -12,30 +12,30 @@ import TokenAuthorityTesting
 func expectTooManyRequests(
     _ reply: HTTPReply, retryAfter range: ClosedRange<Int>, sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    #expect(reply.status == 429, "\(reply.summary)", sourceLocation: sourceLocation)
-    #expect(reply.members == ["error", "error_description"], "\(reply.summary)", sourceLocation: sourceLocation)
-    #expect(reply.string("error") == "too_many_requests", "\(reply.summary)", sourceLocation: sourceLocation)
-    let retryAfter = reply["Retry-After"].flatMap { Int($0) }
+    #expect(reply.status == 429, "\(reply)", sourceLocation: sourceLocation)
+    #expect(reply.members == ["error", "error_description"], "\(reply)", sourceLocation: sourceLocation)
+    #expect(reply.string("error") == "too_many_requests", "\(reply)", sourceLocation: sourceLocation)
+    let retryAfter = reply.header("Retry-After").flatMap { Int($0) }
     #expect(
-        retryAfter.map { range.contains($0) } == true, "Retry-After: \(reply["Retry-After"] ?? "none")",
+        retryAfter.map { range.contains($0) } == true, "Retry-After: \(reply.header("Retry-After") ?? "none")",
         sourceLocation: sourceLocation)
-    #expect(reply["Cache-Control"] == "no-store", sourceLocation: sourceLocation)
-    #expect(reply["Content-Type"]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
+    #expect(reply.header("Cache-Control") == "no-store", sourceLocation: sourceLocation)
+    #expect(reply.header("Content-Type")?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
 }
 
 /// docs/token-endpoint.md, "Errors": 413 `invalid_request` as JSON, never cached.
 func expectBodyTooLarge(_ reply: HTTPReply, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(reply.status == 413, "\(reply.summary)", sourceLocation: sourceLocation)
-    #expect(reply.members == ["error", "error_description"], "\(reply.summary)", sourceLocation: sourceLocation)
+    #expect(reply.status == 413, "\(reply)", sourceLocation: sourceLocation)
+    #expect(reply.members == ["error", "error_description"], "\(reply)", sourceLocation: sourceLocation)
     #expect(reply.string("error") == "invalid_request", sourceLocation: sourceLocation)
-    #expect(reply["Cache-Control"] == "no-store", sourceLocation: sourceLocation)
+    #expect(reply.header("Cache-Control") == "no-store", sourceLocation: sourceLocation)
 }
 
 /// The GET endpoints answer 200: health, metrics, metadata.
 func expectServed(_ server: ServerProcess, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     for path in ["/health", "/metrics", "/.well-known/oauth-authorization-server"] {
         let reply = try await server.request(.get, path)
-        #expect(reply.status == 200, "\(path): \(reply.summary)", sourceLocation: sourceLocation)
+        #expect(reply.status == 200, "\(path): \(reply)", sourceLocation: sourceLocation)
     }
 }
 
@@ -120,7 +120,7 @@ extension ServerProcess {
     /// `POST /oauth2/token` over a raw connection, from `source` when given.
     func rawPostToken(
         _ form: String, client: ClientKeys, headers: [(String, String)] = [], from source: String? = nil
-    ) async throws -> RawResponse? {
+    ) async throws -> HTTPReply? {
         try await RawConnection.exchange(port: port, from: source, tokenRequestBytes(form, client: client, headers: headers))
     }
 

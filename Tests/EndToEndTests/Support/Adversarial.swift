@@ -45,7 +45,7 @@ func credentialChecks(
 ) async throws -> Int {
     let metrics = try await server.request(.get, "/metrics")
     let status = metrics.status
-    try #require(status == 200, "GET /metrics: \(metrics.summary)", sourceLocation: sourceLocation)
+    try #require(status == 200, "GET /metrics: \(metrics)", sourceLocation: sourceLocation)
     let series = #"token_authority_credential_checks_total{credential="\#(credential)"}"#
     let value = metrics.body.split(separator: "\n")
         .first { $0.hasPrefix(series + " ") }
@@ -56,25 +56,25 @@ func credentialChecks(
 
 /// Every answer is 429 `too_many_requests` as RFC 6749 §5.2 JSON, with `Retry-After`
 /// seconds within a minute, never cached.
-func expectAllThrottled(_ replies: [RawResponse], sourceLocation: SourceLocation = #_sourceLocation) {
+func expectAllThrottled(_ replies: [HTTPReply], sourceLocation: SourceLocation = #_sourceLocation) {
     let malformed = replies.filter { reply in
-        let retryAfter = reply["Retry-After"].flatMap { Int($0) }
+        let retryAfter = reply.header("Retry-After").flatMap { Int($0) }
         return reply.status != 429 || reply.string("error") != "too_many_requests"
-            || retryAfter.map { (1...60).contains($0) } != true || reply["Cache-Control"] != "no-store"
+            || retryAfter.map { (1...60).contains($0) } != true || reply.header("Cache-Control") != "no-store"
     }
     #expect(
         malformed.isEmpty,
-        "\(malformed.count) of \(replies.count) 429 answers lack too_many_requests, Retry-After or no-store; the first: \(malformed.first.map { "\($0), Retry-After \($0["Retry-After"] ?? "absent")" } ?? "")",
+        "\(malformed.count) of \(replies.count) 429 answers lack too_many_requests, Retry-After or no-store; the first: \(malformed.first.map { "\($0), Retry-After \($0.header("Retry-After") ?? "absent")" } ?? "")",
         sourceLocation: sourceLocation)
 }
 
 /// A request refused before routing: `status`, JSON `invalid_request`, never cached.
 func expectFramingRefused(
-    _ reply: RawResponse?, _ status: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+    _ reply: HTTPReply?, _ status: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
 ) {
     #expect(reply?.status == status, "\(what): \(reply?.description ?? "no answer")", sourceLocation: sourceLocation)
     #expect(reply?.string("error") == "invalid_request", "\(what): \(reply?.description ?? "no answer")", sourceLocation: sourceLocation)
-    #expect(reply?["Cache-Control"] == "no-store", "\(what): Cache-Control \(reply?["Cache-Control"] ?? "absent")", sourceLocation: sourceLocation)
+    #expect(reply?.header("Cache-Control") == "no-store", "\(what): Cache-Control \(reply?.header("Cache-Control") ?? "absent")", sourceLocation: sourceLocation)
 }
 
 /// Waits (at most 5 s) until the server's log has `count` request lines for `endpoint`:

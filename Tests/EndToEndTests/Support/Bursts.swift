@@ -1,4 +1,5 @@
 import Foundation
+import TokenAuthorityTesting
 
 // Bursts of simultaneous requests over raw connections: every connection is open
 // before the first request is sent, every request is sent before the first answer
@@ -11,7 +12,7 @@ import Foundation
 ///   or `timeout` passed, before a whole answer arrived.
 func burst(
     _ requests: [[UInt8]], port: Int, from source: String? = nil, timeout: Duration = .seconds(60)
-) async throws -> [RawResponse?] {
+) async throws -> [HTTPReply?] {
     // Every connection first: no request waits for another's connect.
     var connections: [RawConnection] = []
     connections.reserveCapacity(requests.count)
@@ -29,11 +30,11 @@ func burst(
     }
 
     // Then every answer, read side by side (each read blocks a thread of its own).
-    return await withTaskGroup(of: (Int, RawResponse?).self) { group in
+    return await withTaskGroup(of: (Int, HTTPReply?).self) { group in
         for (index, connection) in open.enumerated() {
             group.addTask { (index, await connection.readResponse(timeout: timeout)) }
         }
-        var responses = [RawResponse?](repeating: nil, count: requests.count)
+        var responses = [HTTPReply?](repeating: nil, count: requests.count)
         for await (index, response) in group { responses[index] = response }
         return responses
     }
@@ -41,7 +42,7 @@ func burst(
 
 /// How many answers had each status ("none" for no answer), e.g. `400: 30, 429: 50`:
 /// statuses and counts only, never a body.
-func statusTally(_ responses: [RawResponse?]) -> String {
+func statusTally(_ responses: [HTTPReply?]) -> String {
     let counts = Dictionary(grouping: responses) { $0.map { "\($0.status)" } ?? "none" }.mapValues(\.count)
     return counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
 }

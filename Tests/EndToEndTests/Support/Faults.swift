@@ -355,17 +355,11 @@ extension ServerProcess {
 }
 
 extension HTTPReply {
-    /// Status and error code only: never a token, whatever the body holds.
-    var summary: String {
-        if let error = string("error") { return "HTTP \(status) \(error)" }
-        return "HTTP \(status)"
-    }
-
     /// README, "Faults", for a fault outside the request: 503, JSON `server_error`, `Retry-After`,
     /// never cached (`Cache-Control: no-store`, `Pragma: no-cache`).
     var isServiceUnavailable: Bool {
-        status == 503 && string("error") == "server_error" && self["Cache-Control"] == "no-store"
-            && self["Pragma"] == "no-cache" && self["Retry-After"].flatMap(Int.init).map { $0 > 0 } == true
+        status == 503 && string("error") == "server_error" && header("Cache-Control") == "no-store"
+            && header("Pragma") == "no-cache" && header("Retry-After").flatMap(Int.init).map { $0 > 0 } == true
     }
 }
 
@@ -379,14 +373,14 @@ func expectStatus(
     _ reply: HTTPReply, _ expected: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
 ) {
     let status = reply.status
-    #expect(status == expected, "\(what): \(reply.summary)", sourceLocation: sourceLocation)
+    #expect(status == expected, "\(what): \(reply)", sourceLocation: sourceLocation)
 }
 
 func expectServiceUnavailable(_ reply: HTTPReply, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
     let unavailable = reply.isServiceUnavailable
     #expect(
         unavailable,
-        "\(what): \(reply.summary), Retry-After \(reply["Retry-After"] ?? "absent"), Cache-Control \(reply["Cache-Control"] ?? "absent"), Pragma \(reply["Pragma"] ?? "absent")",
+        "\(what): \(reply), Retry-After \(reply.header("Retry-After") ?? "absent"), Cache-Control \(reply.header("Cache-Control") ?? "absent"), Pragma \(reply.header("Pragma") ?? "absent")",
         sourceLocation: sourceLocation)
 }
 
@@ -395,8 +389,8 @@ func expectIntrospection(
     _ reply: HTTPReply, active expected: Bool, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
 ) {
     let status = reply.status
-    let active = reply.object?["active"] as? Bool
-    #expect(status == 200 && active == expected, "\(what): \(reply.summary), active \(active.map(String.init) ?? "absent")",
+    let active = reply["active"]?.bool
+    #expect(status == 200 && active == expected, "\(what): \(reply), active \(active.map(String.init) ?? "absent")",
         sourceLocation: sourceLocation)
 }
 

@@ -5,31 +5,11 @@ import NIOCore
 import NIOSSL
 import TokenAuthorityTesting
 
-/// An HTTP answer as a client sees it.
-struct HTTPReply: Sendable, CustomStringConvertible {
-    var status: Int
-    var headers: HTTPFields
-    var body: String
-
+extension HTTPReply {
     init(_ response: TestClient.Response) {
-        status = response.status.code
-        headers = response.headers
-        body = response.body.map { String(buffer: $0) } ?? ""
+        self.init(
+            status: response.status.code, headers: response.headers, body: response.body.map { String(buffer: $0) } ?? "")
     }
-
-    subscript(header: String) -> String? { HTTPField.Name(header).flatMap { headers[$0] } }
-
-    /// The body as a JSON object, nil when it is not one.
-    var object: [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
-    }
-
-    /// The members of the JSON object body.
-    var members: Set<String> { Set(object?.keys.map { $0 } ?? []) }
-    func string(_ member: String) -> String? { object?[member] as? String }
-    func int(_ member: String) -> Int? { object?[member] as? Int }
-
-    var description: String { "HTTP \(status) \(body)" }
 }
 
 extension ServerProcess {

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import Synchronization
+import TokenAuthorityTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -11,32 +13,6 @@ import Darwin
 // sends: a request from a chosen source address, a head cut in half, a body that
 // drips one byte at a time, a header far over the limit. Every call blocks a thread
 // of its own, never a Swift concurrency thread, and waits at most its timeout.
-
-/// One HTTP/1.1 response read off a raw connection.
-struct RawResponse: Sendable, CustomStringConvertible {
-    var status: Int
-    /// Header fields in order, names as sent.
-    var headers: [(name: String, value: String)]
-    var body: String
-
-    /// The first field of that name, case-insensitively.
-    subscript(name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
-
-    var object: [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
-    }
-
-    var members: Set<String> { Set(object?.keys.map { $0 } ?? []) }
-    func string(_ member: String) -> String? { object?[member] as? String }
-
-    /// Status and error code only: never a token, whatever the body holds.
-    var description: String {
-        if let error = string("error") { return "HTTP \(status) \(error)" }
-        return "HTTP \(status)"
-    }
-}
 
 /// How a wait on a raw connection ended.
 enum RawWait: Sendable, Equatable, CustomStringConvertible {
@@ -148,7 +124,7 @@ final class RawConnection: Sendable {
     /// Reads one response: its head, then a `Content-Length` body, or everything up to
     /// the connection's end when there is no length. Nil when the connection ended, or
     /// `timeout` passed, before a whole response arrived.
-    func readResponse(timeout: Duration = .seconds(30)) async -> RawResponse? {
+    func readResponse(timeout: Duration = .seconds(30)) async -> HTTPReply? {
         await Self.blocking { self.readResponseNow(timeout: timeout) }
     }
 
@@ -199,7 +175,7 @@ final class RawConnection: Sendable {
         }
     }
 
-    private func readResponseNow(timeout: Duration) -> RawResponse? {
+    private func readResponseNow(timeout: Duration) -> HTTPReply? {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var bytes = pending.withLock { pending in
             defer { pending = [] }
@@ -228,28 +204,28 @@ final class RawConnection: Sendable {
         let headLines = String(decoding: bytes[..<(headEnd - 4)], as: UTF8.self).components(separatedBy: "\r\n")
         let statusLine = headLines.first?.split(separator: " ") ?? []
         guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/"), let status = Int(statusLine[1]) else { return nil }
-        var headers: [(name: String, value: String)] = []
+        var headers = HTTPFields()
         for line in headLines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append(
-                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else { continue }
+            headers.append(HTTPField(name: name, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         // An interim (1xx) response has no body: the final one follows it (RFC 9110 §15.2).
         let length = (100..<200).contains(status)
-            ? 0 : headers.first { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) }
+            ? 0 : headers[.contentLength].flatMap { Int($0) }
         if let length {
             while bytes.count < headEnd + length {
                 if !more() { return nil }
             }
             let rest = Array(bytes[(headEnd + length)...])
             pending.withLock { $0 = rest + $0 }
-            return RawResponse(
-                status: status, headers: headers, body: String(decoding: bytes[headEnd..<(headEnd + length)], as: UTF8.self))
+            return HTTPReply(
+                status: status, headers: headers,
+                body: String(decoding: bytes[headEnd..<(headEnd + length)], as: UTF8.self))
         }
         while !ended {
             if !more(), !ended { return nil }
         }
-        return RawResponse(status: status, headers: headers, body: String(decoding: bytes[headEnd...], as: UTF8.self))
+        return HTTPReply(status: status, headers: headers, body: String(decoding: bytes[headEnd...], as: UTF8.self))
     }
 
     // MARK: - Helpers
@@ -308,7 +284,7 @@ func rawRequest(
 
 extension RawConnection {
     /// One request on a fresh connection from `source`, and its response.
-    static func exchange(port: Int, from source: String? = nil, _ request: [UInt8]) async throws -> RawResponse? {
+    static func exchange(port: Int, from source: String? = nil, _ request: [UInt8]) async throws -> HTTPReply? {
         let connection = try await open(port: port, from: source)
         defer { connection.close() }
         guard await connection.send(request) else { return nil }

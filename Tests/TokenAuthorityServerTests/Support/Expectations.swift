@@ -19,7 +19,7 @@ func expectOAuthError(
     _ reply: HTTPReply, status: Int, error: String, description: String? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    #expect(reply.status.code == status, "status of \(reply)", sourceLocation: sourceLocation)
+    #expect(reply.status == status, "status of \(reply)", sourceLocation: sourceLocation)
     #expect(reply["error"] == .string(error), "error of \(reply)", sourceLocation: sourceLocation)
     #expect(reply.members == ["error", "error_description"], "members of \(reply)", sourceLocation: sourceLocation)
     #expect(reply["error_description"]?.string?.isEmpty == false, "error_description of \(reply)", sourceLocation: sourceLocation)
@@ -41,7 +41,7 @@ func expectTokenResponse(
     _ reply: HTTPReply, withRefreshToken: Bool, scope: String? = nil, expiresIn: Int? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    #expect(reply.status == .ok, "\(reply)", sourceLocation: sourceLocation)
+    #expect(reply.status == 200, "\(reply)", sourceLocation: sourceLocation)
     var expected: Set<String> = ["access_token", "scope", "token_type", "expires_in"]
     if withRefreshToken { expected.insert("refresh_token") }
     #expect(reply.members == expected, "members of \(reply)", sourceLocation: sourceLocation)

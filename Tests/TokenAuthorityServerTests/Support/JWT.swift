@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Testing
+import TokenAuthorityTesting
 
 /// A JWS compact serialisation taken apart, checked here with swift-crypto alone,
 /// not with the jwt-kit code that signed it.
@@ -51,7 +52,7 @@ extension TestServer {
     /// `GET` a public JSON document.
     func getJSON(_ uri: String) async throws -> [String: JSONValue] {
         let reply = try await send(uri: uri, method: .get)
-        #expect(reply.status == .ok, "\(uri): \(reply)")
+        #expect(reply.status == 200, "\(uri): \(reply)")
         return try #require(reply.json, "\(uri): \(reply)")
     }
 }

@@ -89,7 +89,7 @@ struct TestServer: Sendable {
         let app = Application(router: buildRouter(services: services), logger: logger)
         return try await app.test(.router) { client in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
-                HTTPReply(status: response.status, headers: response.headers, body: String(buffer: response.body))
+                HTTPReply(status: response.status.code, headers: response.headers, body: String(buffer: response.body))
             }
         }
     }
@@ -114,70 +114,3 @@ struct TestServer: Sendable {
         }
     }
 }
-
-/// What the server answered.
-struct HTTPReply: Sendable, CustomStringConvertible {
-    let status: HTTPResponse.Status
-    let headers: HTTPFields
-    let body: String
-
-    /// The body as a JSON object; nil when it is not one.
-    var json: [String: JSONValue]? {
-        try? JSONDecoder().decode([String: JSONValue].self, from: Data(body.utf8))
-    }
-
-    var members: Set<String> { Set(json?.keys.map { $0 } ?? []) }
-
-    subscript(member: String) -> JSONValue? { json?[member] }
-
-    func header(_ name: String) -> String? { headers[HTTPField.Name(name)!] }
-
-    var accessToken: String? { json?["access_token"]?.string }
-    var refreshToken: String? { json?["refresh_token"]?.string }
-    var scope: String? { json?["scope"]?.string }
-    var expiresIn: Int? { json?["expires_in"]?.int }
-
-    var description: String { "\(status.code) \(body)" }
-}
-
-/// A JSON value, Sendable and comparable with literals.
-enum JSONValue: Decodable, Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
-    case string(String)
-    case number(Double)
-    case bool(Bool)
-    case null
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int) { self = .number(Double(value)) }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if let array = try? container.decode([JSONValue].self) {
-            self = .array(array)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    var string: String? {
-        if case .string(let value) = self { return value }
-        return nil
-    }
-
-    /// The value when it is a whole number.
-    var int: Int? {
-        if case .number(let value) = self, value.rounded() == value { return Int(value) }
-        return nil
-    }
-}
-
