@@ -4,7 +4,8 @@ import TokenAuthority
 import TokenAuthorityTesting
 
 /// `[security.source_limits]` (README, "Abuse resistance"): failures per source address in
-/// one-minute windows, and slots reserved before a check runs so a burst cannot pass the limit.
+/// one-minute windows, and slots reserved before a check runs so a burst cannot pass the limit
+/// and a burst of good credentials waits instead of being refused.
 @Suite("Source failure limits")
 struct SourceFailureLimiterTests {
     private func limiter(clientAuth: Int = 3, logins: Int = 2, clock: ManualClock) throws -> SourceFailureLimiter {
@@ -57,60 +58,95 @@ struct SourceFailureLimiterTests {
         #expect(SourceFailureLimiter(limits: off, clock: clock.clock) == nil)
     }
 
-    @Test("Checks in flight count against the limit: a burst of simultaneous checks gets the limit's number of slots")
+    @Test("A burst of bad credentials runs the limit's number of checks; the others wait for them and are refused once they fail")
     func reservationsBoundABurst() async throws {
         let clock = ManualClock()
         let limiter = try limiter(clientAuth: 60, logins: 30, clock: clock)
-        // Given 200 simultaneous login checks from one address, none settled yet
-        let outcomes = await withTaskGroup(of: Bool.self) { group in
-            for _ in 0..<200 {
-                group.addTask { (try? limiter.reserve(.login, from: "192.0.2.9")) != nil }
+        let source = "192.0.2.9"
+        // Given the limit's 30 login checks in flight from one address
+        var inFlight: [SourceFailureLimiter.Reservation] = []
+        for _ in 0..<30 { inFlight.append(try await limiter.reserve(.login, from: source)) }
+        // When 170 more arrive at once, and then the 30 fail
+        async let others = withTaskGroup(of: Int?.self) { group in
+            for _ in 0..<170 {
+                group.addTask {
+                    do {
+                        _ = try await limiter.reserve(.login, from: source)
+                        return nil
+                    } catch let error as OAuthError {
+                        return error.retryAfter
+                    } catch {
+                        return -1
+                    }
+                }
             }
+            return await group.reduce(into: [Int?]()) { $0.append($1) }
+        }
+        for reservation in inFlight { limiter.settle(reservation, failed: true) }
+        // Then none of the 170 got a slot: each was refused with the window's remaining minute
+        let refusals = await others
+        #expect(refusals.count == 170 && refusals.allSatisfy { $0 == 60 }, "\(refusals.filter { $0 != 60 })")
+        // And client authentications have their own budget
+        #expect((try? await limiter.reserve(.clientAuthentication, from: source)) != nil)
+    }
+
+    @Test("A burst of good credentials is queued, never refused: each success hands its slot to a waiting check")
+    func successesHandSlotsOn() async throws {
+        let limiter = try limiter(clientAuth: 2, logins: 0, clock: ManualClock())
+        let source = "198.51.100.30"
+        // Given both slots taken by checks in flight
+        let first = try await limiter.reserve(.clientAuthentication, from: source)
+        let second = try await limiter.reserve(.clientAuthentication, from: source)
+        // When ten more checks arrive, and every check succeeds as it settles
+        let settled = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    guard let reservation = try? await limiter.reserve(.clientAuthentication, from: source) else {
+                        return false
+                    }
+                    limiter.settle(reservation, failed: false)
+                    return true
+                }
+            }
+            limiter.settle(first, failed: false)
+            limiter.settle(second, failed: false)
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
-        // Then exactly 30 got a slot; the others were refused before any check
-        #expect(outcomes.filter { $0 }.count == 30)
-        // And the refusal says to retry in a moment, as the slots may come back
-        do {
-            _ = try limiter.reserve(.login, from: "192.0.2.9")
-            Issue.record("a 31st slot was given")
-        } catch {
-            #expect(error.status == 429 && error.retryAfter == 1)
-        }
-        // And client authentications have their own budget
-        #expect((try? limiter.reserve(.clientAuthentication, from: "192.0.2.9")) != nil)
+        // Then all ten ran, and the address is not limited
+        #expect(settled == Array(repeating: true, count: 10))
+        #expect(limiter.refusal(for: source) == nil)
     }
 
     @Test("A settled success gives its slot back; a settled failure keeps it for the window")
-    func settling() throws {
+    func settling() async throws {
         let clock = ManualClock()
         let limiter = try limiter(clientAuth: 2, logins: 0, clock: clock)
         let source = "198.51.100.20"
-        // Given two slots taken
-        let first = try limiter.reserve(.clientAuthentication, from: source)
-        let second = try limiter.reserve(.clientAuthentication, from: source)
-        #expect(throws: OAuthError.self) { try limiter.reserve(.clientAuthentication, from: source) }
+        // Given two slots taken, and a third check waiting for one
+        let first = try await limiter.reserve(.clientAuthentication, from: source)
+        let second = try await limiter.reserve(.clientAuthentication, from: source)
+        async let waiting = limiter.reserve(.clientAuthentication, from: source)
 
-        // When one succeeds, its slot comes back
+        // When one succeeds, its slot goes to the waiting check
         limiter.settle(first, failed: false)
-        let third = try limiter.reserve(.clientAuthentication, from: source)
+        let third = try await waiting
         #expect(limiter.refusal(for: source) == nil)
 
         // When both others fail, the source is at its limit until the window ends
         limiter.settle(second, failed: true)
         limiter.settle(third, failed: true)
         #expect(limiter.refusal(for: source)?.retryAfter == 60)
-        #expect(throws: OAuthError.self) { try limiter.reserve(.clientAuthentication, from: source) }
+        await #expect(throws: OAuthError.self) { try await limiter.reserve(.clientAuthentication, from: source) }
         clock.advance(seconds: 60)
         #expect(limiter.refusal(for: source) == nil)
-        #expect((try? limiter.reserve(.clientAuthentication, from: source)) != nil)
+        #expect((try? await limiter.reserve(.clientAuthentication, from: source)) != nil)
     }
 
     @Test("A limit of 0 gives every check a slot")
-    func offLimitReservesNothing() throws {
+    func offLimitReservesNothing() async throws {
         let limiter = try limiter(clientAuth: 0, logins: 1, clock: ManualClock())
         for _ in 0..<100 {
-            let reservation = try limiter.reserve(.clientAuthentication, from: "203.0.113.1")
+            let reservation = try await limiter.reserve(.clientAuthentication, from: "203.0.113.1")
             limiter.settle(reservation, failed: true)
         }
         #expect(limiter.refusal(for: "203.0.113.1") == nil)

@@ -27,7 +27,7 @@ public final class CredentialCheckGate: Sendable {
         _ kind: SourceFailureLimiter.Failure, _ check: () async throws -> Result, failed: (Result) -> Bool
     ) async throws -> Result {
         guard let gate = current else { return try await check() }
-        let reservation = try gate.limiter.reserve(kind, from: gate.source)
+        let reservation = try await gate.limiter.reserve(kind, from: gate.source)
         let result: Result
         do {
             result = try await check()

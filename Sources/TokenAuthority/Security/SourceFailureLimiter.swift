@@ -10,7 +10,12 @@ import Synchronization
 /// (`reserve`) and gives it back or turns it into a failure when it has run
 /// (`settle`). Checks in flight count as failures-to-be, so a burst of
 /// simultaneous requests from one address starts at most the limit's number of
-/// checks, and no more slow hashes than that (README, "Abuse resistance").
+/// checks, and no more slow hashes than that. A check that finds every slot taken
+/// by checks still running waits for one of them: a success frees its slot for
+/// the next, a failure keeps it, and at the limit every waiting check is refused.
+/// So a burst of good credentials is only queued, never refused, and a burst of
+/// bad ones is refused once the limit's number of them have failed (README,
+/// "Abuse resistance").
 ///
 /// Per process, like `ClientRateLimiter`. At most `maximumSources` addresses are
 /// tracked; past that, expired windows are dropped first, and a new address is
@@ -47,8 +52,10 @@ public final class SourceFailureLimiter: Sendable {
         var failures = Tally()
         /// Checks running now; they outlive a window.
         var inFlight = Tally()
+        /// Checks waiting for a slot, first come first served.
+        var waiting: [Waiter] = []
 
-        var isIdle: Bool { inFlight.clientAuthentications == 0 && inFlight.logins == 0 }
+        var isIdle: Bool { inFlight.clientAuthentications == 0 && inFlight.logins == 0 && waiting.isEmpty }
 
         /// Starts a new window, its failures forgotten, when the current one has ended.
         mutating func renewWindow(at now: EpochMilliseconds) {
@@ -56,6 +63,11 @@ public final class SourceFailureLimiter: Sendable {
             windowStartedAt = now
             failures = Tally()
         }
+    }
+
+    private struct Waiter {
+        var failure: Failure
+        var continuation: CheckedContinuation<Void, Never>
     }
 
     static let window: EpochMilliseconds = 60_000
@@ -82,27 +94,26 @@ public final class SourceFailureLimiter: Sendable {
         return Self.refusal(retryAfterMilliseconds: state.windowStartedAt + Self.window - now)
     }
 
-    /// Takes a slot for one check of `failure`'s kind, or throws the 429 when the
-    /// failures of this window and the checks in flight already reach the limit.
-    public func reserve(_ failure: Failure, from source: String) throws(OAuthError) -> Reservation {
+    /// Takes a slot for one check of `failure`'s kind. When the failures of this
+    /// window and the checks in flight fill the limit, waits for a check in
+    /// flight to settle; throws the 429 once the failures alone reach it.
+    public func reserve(_ failure: Failure, from source: String) async throws(OAuthError) -> Reservation {
         guard limit(of: failure) > 0 else { return Reservation(source: source, failure: failure, counted: false) }
-        let now = clock.now()
-        enum Answer { case reserved, untracked, refused(retryAfter: EpochMilliseconds) }
-        let answer: Answer = sources.withLock { sources in
-            guard var state = current(sources, source, now: now) ?? admitNew(&sources, now: now) else { return .untracked }
-            if isAtLimit(failure, count: state.failures[failure] + state.inFlight[failure]) {
-                // At the limit by failures: until the window ends. By checks in flight: a moment.
-                let byFailures = isAtLimit(failure, count: state.failures[failure])
-                return .refused(retryAfter: byFailures ? state.windowStartedAt + Self.window - now : 1000)
+        while true {
+            var answer = Answer.wait
+            // Decides under the lock and, when it must wait, queues the continuation
+            // in the same critical section, so no settle can slip in between.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                answer = decide(failure, from: source, waking: continuation)
+                if case .wait = answer { return }
+                continuation.resume()
             }
-            state.inFlight[failure] += 1
-            sources[source] = state
-            return .reserved
-        }
-        switch answer {
-        case .refused(let retryAfter): throw Self.refusal(retryAfterMilliseconds: retryAfter)
-        case .reserved: return Reservation(source: source, failure: failure, counted: true)
-        case .untracked: return Reservation(source: source, failure: failure, counted: false)
+            switch answer {
+            case .refused(let retryAfter): throw Self.refusal(retryAfterMilliseconds: retryAfter)
+            case .reserved: return Reservation(source: source, failure: failure, counted: true)
+            case .untracked: return Reservation(source: source, failure: failure, counted: false)
+            case .wait: continue
+            }
         }
     }
 
@@ -113,16 +124,19 @@ public final class SourceFailureLimiter: Sendable {
             return
         }
         let now = clock.now()
-        sources.withLock { sources in
-            guard var state = sources[reservation.source] else { return }
+        let woken = sources.withLock { sources -> [Waiter] in
+            guard var state = sources[reservation.source] else { return [] }
             state.inFlight[reservation.failure] = max(0, state.inFlight[reservation.failure] - 1)
             state.renewWindow(at: now)
             if failed { state.failures[reservation.failure] += 1 }
-            // A source with nothing in flight and no failure is forgotten: only
-            // failing sources stay in the table.
+            let woken = wakeable(&state)
+            // A source with nothing in flight or waiting and no failure is
+            // forgotten: only failing sources stay in the table.
             let forget = state.isIdle && state.failures.clientAuthentications == 0 && state.failures.logins == 0
             sources[reservation.source] = forget ? nil : state
+            return woken
         }
+        for waiter in woken { waiter.continuation.resume() }
     }
 
     /// Counts a failure that ran no reserved check (a malformed or missing
@@ -130,14 +144,69 @@ public final class SourceFailureLimiter: Sendable {
     public func record(_ failure: Failure, from source: String) {
         guard limit(of: failure) > 0 else { return }
         let now = clock.now()
-        sources.withLock { sources in
-            guard var state = current(sources, source, now: now) ?? admitNew(&sources, now: now) else { return }
+        let woken = sources.withLock { sources -> [Waiter] in
+            guard var state = current(sources, source, now: now) ?? admitNew(&sources, now: now) else { return [] }
             state.failures[failure] += 1
+            let woken = wakeable(&state)
             sources[source] = state
+            return woken
         }
+        for waiter in woken { waiter.continuation.resume() }
     }
 
     // MARK: Private
+
+    private enum Answer {
+        case reserved, untracked, wait
+        case refused(retryAfter: EpochMilliseconds)
+    }
+
+    /// Under the lock: a slot, a refusal, or a place in the queue for `continuation`.
+    private func decide(
+        _ failure: Failure, from source: String, waking continuation: CheckedContinuation<Void, Never>
+    ) -> Answer {
+        let now = clock.now()
+        return sources.withLock { sources in
+            guard var state = current(sources, source, now: now) ?? admitNew(&sources, now: now) else {
+                return .untracked
+            }
+            defer { sources[source] = state }
+            if isAtLimit(failure, count: state.failures[failure]) {
+                return .refused(retryAfter: state.windowStartedAt + Self.window - now)
+            }
+            if isAtLimit(failure, count: state.failures[failure] + state.inFlight[failure]) {
+                state.waiting.append(Waiter(failure: failure, continuation: continuation))
+                return .wait
+            }
+            state.inFlight[failure] += 1
+            return .reserved
+        }
+    }
+
+    /// Takes out of the queue the waiters that can go on now: every one of a kind
+    /// whose failures reached the limit (to be refused), and as many of the others
+    /// as there are free slots (to take them). Resume them after the lock.
+    private func wakeable(_ state: inout Source) -> [Waiter] {
+        guard !state.waiting.isEmpty else { return [] }
+        var free: [Failure: Int] = [:]
+        for failure in Failure.allCases {
+            free[failure] =
+                isAtLimit(failure, count: state.failures[failure])
+                ? Int.max : max(0, limit(of: failure) - state.failures[failure] - state.inFlight[failure])
+        }
+        var woken: [Waiter] = []
+        var staying: [Waiter] = []
+        for waiter in state.waiting {
+            if let slots = free[waiter.failure], slots > 0 {
+                woken.append(waiter)
+                free[waiter.failure] = slots == Int.max ? slots : slots - 1
+            } else {
+                staying.append(waiter)
+            }
+        }
+        state.waiting = staying
+        return woken
+    }
 
     /// The source's state with its window renewed when it has ended.
     private func current(_ sources: [String: Source], _ source: String, now: EpochMilliseconds) -> Source? {

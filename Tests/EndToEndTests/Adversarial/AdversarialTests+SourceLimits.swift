@@ -17,6 +17,33 @@ extension AdversarialTests {
     // answers would be the same with it on (a locked account answers like a wrong password,
     // after the same KDF run), but every failure would also write the users table, and this
     // test is about how many checks start, not about locks.
+    @Test("80 simultaneous right passwords from one address, twice the login limit: every one answers 200, none waits for a 429")
+    func burstOfRightPasswords() async throws {
+        let config = withoutAdmin(deploymentConfig(
+            extra: """
+                [security.source_limits]
+                failed_logins_per_minute = 30
+                failed_client_authentications_per_minute = 60
+                """))
+        try await Deployment.withServer(config: config) { server in
+            // Given a client and a user, as a gateway in front of many users would present them
+            let password = "Right-Pa55-\(UUID().uuidString.prefix(6))"
+            let client = try await server.deployment.createClient()
+            let user = try await server.deployment.createUser(password: password)
+
+            // When 80 password grants with the right password arrive at once from 127.0.0.1
+            let request = tokenRequestBytes(
+                Form.encode([("grant_type", "password"), ("username", user), ("password", password)]), client: client)
+            let replies = try await burst([[UInt8]](repeating: request, count: 80), port: server.port)
+
+            // Then every one was checked and answered 200: checks beyond the limit's 30 in flight
+            // waited for a slot instead of being refused (README, Abuse resistance)
+            let tally = statusTally(replies)
+            #expect(replies.allSatisfy { $0?.status == 200 }, "answers: \(tally)")
+            #expect(try await credentialChecks(server, "password") >= 80, "answers: \(tally)")
+        }
+    }
+
     @Test("80 simultaneous wrong passwords from one address: at most 30 are checked (400), the rest get 429 at once")
     func burstOfWrongPasswords() async throws {
         let config = withoutAdmin(deploymentConfig(
