@@ -1,4 +1,5 @@
 import GRDB
+import TokenAuthority
 
 /// Applies pending migrations in order and refuses a database whose applied
 /// migrations no longer match their files (docs/storage.md, "Migrations").

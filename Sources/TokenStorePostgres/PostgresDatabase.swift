@@ -1,0 +1,4 @@
+import TokenAuthority
+
+/// Opens the PostgreSQL store (README, "Scaling out").
+public enum PostgresDatabase {}
