@@ -69,12 +69,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The one place that opens the store `[database] type` names.
+        .target(
+            name: "TokenStorage",
+            dependencies: [
+                "TokenAuthority", "TokenStoreSQLite", "TokenStorePostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Configuration, the HTTP front end and the application's wiring.
         .target(
             name: "TokenAuthorityServer",
             dependencies: [
                 "TokenAuthority",
-                "TokenStoreSQLite",
+                "TokenStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -98,7 +107,7 @@ let package = Package(
         .target(
             name: "TokenAuthorityTesting",
             dependencies: [
-                "TokenAuthority", "TokenStoreSQLite", "TokenAuthorityServer",
+                "TokenAuthority", "TokenStorage", "TokenAuthorityServer",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -107,7 +116,7 @@ let package = Package(
             name: "token-authority",
             dependencies: [
                 "TokenAuthority",
-                "TokenStoreSQLite",
+                "TokenStorage",
                 "TokenAuthorityServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // `token-authority health`: a small HTTP(S) client for the container's HEALTHCHECK.

@@ -4,7 +4,6 @@ import Hummingbird
 import NIOCore
 import NIOHTTP1
 import TokenAuthority
-import TokenStoreSQLite
 
 /// The HTTP shape shared by the OAuth endpoints: reading the form body
 /// (the form check of docs/token-endpoint.md) and writing JSON answers that are never cached.
@@ -67,7 +66,7 @@ enum OAuthHTTP {
             return try await body()
         } catch let oauthError as OAuthError {
             error = oauthError
-        } catch let failure where SQLiteStore.isUnavailable(failure) {
+        } catch let failure as StoreUnavailable {
             context.logger.error("the database is unavailable", metadata: ["error": "\(failure)"])
             error = .serviceUnavailable
         } catch let failure {

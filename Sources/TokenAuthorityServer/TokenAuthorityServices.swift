@@ -1,15 +1,14 @@
 import Logging
 import TokenAuthority
-import TokenStoreSQLite
+import TokenStorage
 
 /// The server's parts, opened and wired from a configuration: the database
 /// (migrated), the token encryption key, the policies and the token endpoint.
 /// `serve` and the tests build the HTTP application from this.
 public struct TokenAuthorityServices: Sendable {
     public let configuration: DeploymentConfiguration
-    public let store: SQLiteStore
-    /// Copies the WAL back into the database between requests.
-    public let checkpointer: WALCheckpointer
+    /// The database `[database]` names, whichever store it is.
+    public let store: any TokenDatabase
     public let cipher: TokenCipher
     /// `[oauth] issuer`, or the one derived from `[server]` and the bound port.
     public let issuer: IssuerName
@@ -25,19 +24,35 @@ public struct TokenAuthorityServices: Sendable {
     /// `[security.source_limits]`; `nil` when both limits are 0.
     public let sourceLimiter: SourceFailureLimiter?
 
+    /// Opens the configured database (migrated) and wires the rest to it.
     /// - Parameters:
+    ///   - migrations: the schema to apply; the files compiled into the binary by default.
     ///   - clock: a test seam; the system clock by default.
     ///   - passwordHasher: a test seam for a cheaper KDF cost.
-    ///   - migrations: the schema to apply; the files compiled into the binary by default.
+    public static func open(
+        configuration: DeploymentConfiguration, migrations: [Migration]? = nil, clock: Clock = .system,
+        passwordHasher: PasswordHasher = PasswordHasher(), logger: Logger = Logger(label: "token-authority")
+    ) async throws -> TokenAuthorityServices {
+        let store = try await TokenStorage.open(
+            configuration.database, migrations: migrations, now: clock.now(), logger: logger)
+        do {
+            return try TokenAuthorityServices(
+                configuration: configuration, store: store, clock: clock, passwordHasher: passwordHasher)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// Wires the server's parts to an open store.
     public init(
-        configuration: DeploymentConfiguration, migrations: [Migration] = Migration.embedded, clock: Clock = .system,
+        configuration: DeploymentConfiguration, store: any TokenDatabase, clock: Clock = .system,
         passwordHasher: PasswordHasher = PasswordHasher()
     ) throws {
         self.configuration = configuration
         self.clock = clock
         self.passwordHasher = passwordHasher
-        store = try SQLiteStore.open(path: configuration.database.path, migrations: migrations, now: clock.now())
-        checkpointer = try WALCheckpointer(path: configuration.database.path)
+        self.store = store
         cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
         let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)
         issuer = IssuerName(configuration)
@@ -78,13 +93,9 @@ public struct TokenAuthorityServices: Sendable {
         return keyID
     }
 
-    /// Closes the database after graceful shutdown. The last connection to close
-    /// checkpoints the WAL into the database file and removes it, so the file
-    /// stands alone for a backup or a copy. That takes a read-write connection:
-    /// the pool closes its read-only readers last, so the checkpointer's closes after it.
-    public func close() throws {
-        try store.close()
-        try checkpointer.close()
+    /// Closes the database after graceful shutdown.
+    public func close() async throws {
+        try await store.close()
     }
 
     /// Creates or updates the `[super_admin]` account.

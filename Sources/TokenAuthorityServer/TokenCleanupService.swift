@@ -3,7 +3,6 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import TokenAuthority
-import TokenStoreSQLite
 
 /// Deletes token rows no longer needed (README, "How tokens behave": Cleanup;
 /// `[oauth.token_cleanup]`) beside the HTTP server until graceful shutdown: a first purge soon
@@ -11,7 +10,7 @@ import TokenStoreSQLite
 ///
 /// `now` comes from the services' clock, and rows are kept for
 /// `retain_inactive_tokens_for` after they left use (see
-/// `SQLiteStore.purgeTokens`). A purge deletes in short batches, so requests
+/// `TokenCleanupStore.purgeTokens`). A purge deletes in short batches, so requests
 /// queued behind it wait milliseconds, not the whole purge. A failed purge (the
 /// file busy with another process's long write, say) is logged and retried at
 /// the next round; it never stops the server. With `enable = false` the service
@@ -36,7 +35,7 @@ struct TokenCleanupService: Service {
     private static let deletedRefreshTokens = Counter(
         label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "refresh_tokens")])
 
-    let store: SQLiteStore
+    let store: any TokenDatabase
     let clock: TokenAuthority.Clock
     let settings: DeploymentConfiguration.TokenCleanup
     let interval: Duration

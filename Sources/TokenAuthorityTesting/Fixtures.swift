@@ -1,7 +1,6 @@
 import Foundation
 import TokenAuthority
 import TokenAuthorityServer
-import TokenStoreSQLite
 
 /// Builders for tests: services over a throw-away database, clients and users.
 public enum Fixtures {
@@ -27,7 +26,7 @@ public enum Fixtures {
         in directory: TemporaryDirectory, clock: ManualClock = ManualClock(),
         _ adjust: (inout DeploymentConfiguration) -> Void = { _ in }
     ) async throws -> TokenAuthorityServices {
-        let services = try TokenAuthorityServices(
+        let services = try await TokenAuthorityServices.open(
             configuration: configuration(in: directory, adjust), clock: clock.clock,
             passwordHasher: cheapPasswordHasher)
         _ = try await services.ensureSuperAdmin()

@@ -6,11 +6,11 @@ import Foundation
 /// (docs/storage.md): WAL, `synchronous = NORMAL` for issuance, foreign keys on, and a
 /// busy timeout so that several processes sharing one file wait for each other's
 /// write transactions instead of failing.
-public enum AppDatabase {
+enum AppDatabase {
     /// How long a write waits for another connection's write lock before failing.
-    public static let busyTimeout: TimeInterval = 30
+    static let busyTimeout: TimeInterval = 30
 
-    public static func makeConfiguration() -> Configuration {
+    static func makeConfiguration() -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .callback { BusyRetry.shouldRetry(numberOfTries: $0, timeout: busyTimeout) }
@@ -29,7 +29,7 @@ public enum AppDatabase {
     /// is private whatever the umask: the folder 0700, the file 0600. SQLite gives
     /// the `-wal` and `-shm` files it creates the main file's mode.
     /// - Throws: `OpenError` naming the file when SQLite cannot open or write it.
-    public static func open(path: String) throws -> DatabasePool {
+    static func open(path: String) throws -> DatabasePool {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(
             atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -42,11 +42,11 @@ public enum AppDatabase {
     }
 
     /// The database could not be opened: the message names the file and what to check.
-    public struct OpenError: Error, CustomStringConvertible {
-        public var path: String
-        public var reason: String
+    struct OpenError: Error, CustomStringConvertible {
+        var path: String
+        var reason: String
 
-        public var description: String {
+        var description: String {
             "cannot open the database \(path): \(reason) (the file, its folder, and the -wal and -shm files beside it must be writable by this user, on a disk with free space)"
         }
     }

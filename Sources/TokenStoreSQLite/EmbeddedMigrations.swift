@@ -4,7 +4,7 @@ import TokenAuthority
 
 extension Migration {
     /// The files of `migrations/`, compiled into the binary.
-    public static let embedded: [Migration] = [
+    static let embedded: [Migration] = [
         Migration(fileName: "0001_initial.sql", sql: #"""
 -- token-authority schema, version 1.
 -- Shipped migrations are never edited: a change is a new numbered file.

@@ -6,16 +6,16 @@ import TokenAuthority
 ///
 /// Everything happens in one IMMEDIATE transaction, so two processes starting
 /// on one database file at once apply each migration exactly once.
-public struct MigrationRunner: Sendable {
-    public let migrations: [Migration]
+struct MigrationRunner: Sendable {
+    let migrations: [Migration]
 
-    public init(migrations: [Migration] = Migration.embedded) {
+    init(migrations: [Migration] = Migration.embedded) {
         self.migrations = migrations.sorted { $0.version < $1.version }
     }
 
     /// - Returns: the file names applied now (empty when the schema was current).
     @discardableResult
-    public func migrate(_ writer: some DatabaseWriter, now: Int64) throws -> [String] {
+    func migrate(_ writer: some DatabaseWriter, now: Int64) throws -> [String] {
         var seen = Set<Int>()
         for migration in migrations where !seen.insert(migration.version).inserted {
             throw MigrationError.duplicateVersion(migration.version)

@@ -1,19 +1,6 @@
 import GRDB
 import TokenAuthority
 
-/// How many rows one purge deleted.
-public struct TokenPurgeCount: Sendable, Equatable {
-    public var accessTokens: Int
-    public var refreshTokens: Int
-
-    public init(accessTokens: Int = 0, refreshTokens: Int = 0) {
-        self.accessTokens = accessTokens
-        self.refreshTokens = refreshTokens
-    }
-
-    public var total: Int { accessTokens + refreshTokens }
-}
-
 // MARK: Cleanup
 
 /// Deletes the token rows nothing needs any more (docs/storage.md, "Cleanup"), for the
@@ -50,14 +37,13 @@ public struct TokenPurgeCount: Sendable, Equatable {
 extension SQLiteStore {
     /// Rows per write transaction: short enough that a request queued behind one
     /// waits a few milliseconds, and within SQLite's 999 bound parameters.
-    public static let purgeBatchSize = 500
+    static let purgeBatchSize = 500
 
     /// Deletes the rows no longer needed at `now`, keeping everything that left
     /// use less than `retainFor` milliseconds ago.
-    @discardableResult
-    public func purgeTokens(
-        now: EpochMilliseconds, retainFor: EpochMilliseconds, batchSize: Int = SQLiteStore.purgeBatchSize
-    ) async throws -> TokenPurgeCount {
+    func purgeTokens(now: EpochMilliseconds, retainFor: EpochMilliseconds, batchSize: Int) async throws
+        -> TokenPurgeCount
+    {
         let cutoff = now - max(0, retainFor)
         let batchSize = min(max(1, batchSize), Self.purgeBatchSize)
         var count = TokenPurgeCount()
@@ -103,7 +89,7 @@ extension SQLiteStore {
             }
             guard let last = ids.last else { return deleted }
             lastID = last
-            deleted += try await writer.write { db in
+            deleted += try await write { db in
                 try db.execute(
                     sql: "DELETE FROM \(table) WHERE id IN (\(databaseQuestionMarks(count: ids.count))) AND \(condition)",
                     arguments: StatementArguments(ids) + cutoffs)

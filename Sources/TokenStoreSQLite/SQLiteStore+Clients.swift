@@ -2,17 +2,17 @@ import Foundation
 import GRDB
 import TokenAuthority
 
-extension SQLiteStore: ClientStore {
-    public func client(id: String) async throws -> Client? {
+extension SQLiteStore {
+    func client(id: String) async throws -> Client? {
         try await lookup { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM clients WHERE client_id = ?"), arguments: [id])
                 .map(Self.client)
         }
     }
 
-    public func createClient(_ client: Client) async throws {
+    func createClient(_ client: Client) async throws {
         do {
-            try await writer.write { db in
+            try await write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO clients (client_id, name, secret_sha256, grant_types, scopes, token_format,
@@ -31,15 +31,15 @@ extension SQLiteStore: ClientStore {
         }
     }
 
-    public func clients() async throws -> [Client] {
-        try await writer.read { db in
+    func clients() async throws -> [Client] {
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM clients ORDER BY created_at, client_id").map(Self.client)
         }
     }
 
-    public func deleteClient(id: String) async throws -> Bool {
+    func deleteClient(id: String) async throws -> Bool {
         // Tokens go with the client through ON DELETE CASCADE.
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM clients WHERE client_id = ?", arguments: [id])
             return db.changesCount > 0
         }

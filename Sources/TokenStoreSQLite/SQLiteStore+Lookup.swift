@@ -2,10 +2,10 @@ import Foundation
 import GRDB
 import TokenAuthority
 
-extension SQLiteStore: TokenLookupStore {
-    public func findToken(digest: [UInt8], preferring kind: TokenKind?) async throws -> FoundToken? {
+extension SQLiteStore {
+    func findToken(digest: [UInt8], preferring kind: TokenKind?) async throws -> FoundToken? {
         let order: [TokenKind] = kind == .refreshToken ? [.refreshToken, .accessToken] : [.accessToken, .refreshToken]
-        return try await writer.read { db in
+        return try await read { db in
             for kind in order {
                 if let found = try Self.find(db, digest: Data(digest), in: kind) { return found }
             }
@@ -13,7 +13,7 @@ extension SQLiteStore: TokenLookupStore {
         }
     }
 
-    public func revokeToken(digest: [UInt8], ownedBy clientID: String?, at now: EpochMilliseconds) async throws
+    func revokeToken(digest: [UInt8], ownedBy clientID: String?, at now: EpochMilliseconds) async throws
         -> RevocationOutcome
     {
         try await durableWrite { db in

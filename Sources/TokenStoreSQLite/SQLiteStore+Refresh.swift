@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 import TokenAuthority
 
-extension SQLiteStore: RefreshTokenStore {
-    public func refresh(
+extension SQLiteStore {
+    func refresh(
         digest: [UInt8], at now: EpochMilliseconds,
         decide: @escaping @Sendable (PresentedRefreshToken?) -> RefreshDecision
     ) async throws -> RefreshOutcome {
         // One IMMEDIATE transaction: of two simultaneous refreshes with one token,
         // the second sees the first's rotation and is a replay.
-        let step = try await writer.write { db -> RefreshStep in
+        let step = try await write { db -> RefreshStep in
             let row = try Self.fetchRefreshToken(db, digest: Data(digest))
             switch decide(row?.presented) {
             case .refuse(let error):

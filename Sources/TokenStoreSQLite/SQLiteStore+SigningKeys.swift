@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 import TokenAuthority
 
-extension SQLiteStore: SigningKeyStore {
-    public func currentSigningKeyID() async throws -> String? {
+extension SQLiteStore {
+    func currentSigningKeyID() async throws -> String? {
         try await lookup { db in
             try String.fetchOne(db.cachedStatement(sql: "SELECT kid FROM signing_keys WHERE retired_at IS NULL"))
         }
     }
 
-    public func publishedSigningKeys(at now: EpochMilliseconds) async throws -> [SigningKeyRecord] {
+    func publishedSigningKeys(at now: EpochMilliseconds) async throws -> [SigningKeyRecord] {
         try await lookup { db in
             try Row.fetchAll(
                 db.cachedStatement(
@@ -23,13 +23,13 @@ extension SQLiteStore: SigningKeyStore {
         }
     }
 
-    public func signingKeys() async throws -> [SigningKeyRecord] {
+    func signingKeys() async throws -> [SigningKeyRecord] {
         try await lookup { db in
             try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at DESC, kid").map(Self.signingKey)
         }
     }
 
-    public func addFirstSigningKey(_ key: SigningKeyRecord) async throws -> String {
+    func addFirstSigningKey(_ key: SigningKeyRecord) async throws -> String {
         try await durableWrite { db in
             if let current = try String.fetchOne(db, sql: "SELECT kid FROM signing_keys WHERE retired_at IS NULL") {
                 return current
@@ -39,7 +39,7 @@ extension SQLiteStore: SigningKeyStore {
         }
     }
 
-    public func makeCurrentSigningKey(_ key: SigningKeyRecord, retiredPublishedUntil publishUntil: EpochMilliseconds)
+    func makeCurrentSigningKey(_ key: SigningKeyRecord, retiredPublishedUntil publishUntil: EpochMilliseconds)
         async throws
     {
         try await durableWrite { db in

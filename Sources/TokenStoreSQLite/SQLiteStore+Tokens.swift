@@ -3,56 +3,58 @@ import TokenAuthority
 
 import Foundation
 
-extension SQLiteStore: TokenStore {
-    public func activeToken(for key: TokenKey) async throws -> StoredToken? {
+extension SQLiteStore {
+    func activeToken(for key: TokenKey) async throws -> StoredToken? {
         try await lookup { db in try Self.fetchActive(db, key: key) }
     }
 
-    public func issue(
+    func issue(
         _ newToken: NewTokenPair, for key: TokenKey,
         decide: @escaping @Sendable (StoredToken?) -> IssuanceDecision
     ) async throws -> StoredToken {
         // An IMMEDIATE transaction, shared with other issuances queued at the same
         // moment (GroupCommit): the read below and the writes after it see no other
         // writer, in this process or another.
-        try await issuance.write { db in
-            let active = try Self.fetchActive(db, key: key)
-            guard case .issue(let retiring, let refreshDisposition) = decide(active) else {
-                guard let active else { throw DatabaseError(message: "reuse was decided for a key with no ACTIVE token") }
-                return active
-            }
-            let now = newToken.issuedAt
-            if let active {
-                try db.cachedStatement(sql: "UPDATE access_tokens SET state = ?, state_changed_at = ? WHERE id = ?")
-                    .execute(arguments: [retiring.rawValue, now, active.accessTokenID])
-            }
-            let refresh: StoredRefreshToken?
-            switch refreshDisposition {
-            case .none:
-                refresh = nil
-            case .carryOver where active?.refreshToken != nil:
-                refresh = active?.refreshToken
-            case .carryOver, .issueNew:
-                if case .issueNew(let refreshRetiring) = refreshDisposition, let old = active?.refreshToken {
-                    try db.cachedStatement(
-                        sql: "UPDATE refresh_tokens SET state = ?, state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'"
-                    ).execute(arguments: [refreshRetiring.rawValue, now, old.id])
+        try await Self.mappingUnavailable {
+            try await issuance.write { db in
+                let active = try Self.fetchActive(db, key: key)
+                guard case .issue(let retiring, let refreshDisposition) = decide(active) else {
+                    guard let active else { throw DatabaseError(message: "reuse was decided for a key with no ACTIVE token") }
+                    return active
                 }
-                guard let sealed = newToken.refresh else {
-                    throw DatabaseError(message: "a refresh token was planned but not prepared")
+                let now = newToken.issuedAt
+                if let active {
+                    try db.cachedStatement(sql: "UPDATE access_tokens SET state = ?, state_changed_at = ? WHERE id = ?")
+                        .execute(arguments: [retiring.rawValue, now, active.accessTokenID])
                 }
-                refresh = try Self.insertRefreshToken(
-                    db, sealed, key: key, issuedAt: newToken.issuedAt, expiresAt: newToken.refreshExpiresAt,
-                    familyID: newToken.familyID, now: now)
+                let refresh: StoredRefreshToken?
+                switch refreshDisposition {
+                case .none:
+                    refresh = nil
+                case .carryOver where active?.refreshToken != nil:
+                    refresh = active?.refreshToken
+                case .carryOver, .issueNew:
+                    if case .issueNew(let refreshRetiring) = refreshDisposition, let old = active?.refreshToken {
+                        try db.cachedStatement(
+                            sql: "UPDATE refresh_tokens SET state = ?, state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'"
+                        ).execute(arguments: [refreshRetiring.rawValue, now, old.id])
+                    }
+                    guard let sealed = newToken.refresh else {
+                        throw DatabaseError(message: "a refresh token was planned but not prepared")
+                    }
+                    refresh = try Self.insertRefreshToken(
+                        db, sealed, key: key, issuedAt: newToken.issuedAt, expiresAt: newToken.refreshExpiresAt,
+                        familyID: newToken.familyID, now: now)
+                }
+                return try Self.insertAccessToken(
+                    db, newToken.access, key: key, grantType: newToken.grantType, issuedAt: newToken.issuedAt,
+                    expiresAt: newToken.accessExpiresAt, refresh: refresh, now: now)
             }
-            return try Self.insertAccessToken(
-                db, newToken.access, key: key, grantType: newToken.grantType, issuedAt: newToken.issuedAt,
-                expiresAt: newToken.accessExpiresAt, refresh: refresh, now: now)
         }
     }
 
-    public func tokens(matching filter: TokenFilter) async throws -> [TokenSummary] {
-        try await writer.read { db in
+    func tokens(matching filter: TokenFilter) async throws -> [TokenSummary] {
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let clientID = filter.clientID {

@@ -1,17 +1,17 @@
 import GRDB
 import TokenAuthority
 
-extension SQLiteStore: UserStore {
-    public func user(named username: String) async throws -> User? {
+extension SQLiteStore {
+    func user(named username: String) async throws -> User? {
         try await lookup { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE username = ?"), arguments: [username])
                 .map(Self.user)
         }
     }
 
-    public func createUser(_ user: User) async throws {
+    func createUser(_ user: User) async throws {
         do {
-            try await writer.write { db in
+            try await write { db in
                 try db.execute(
                     sql: "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
                     arguments: [user.username, user.passwordHash, user.createdAt])
@@ -21,32 +21,32 @@ extension SQLiteStore: UserStore {
         }
     }
 
-    public func updatePasswordHash(username: String, passwordHash: String) async throws -> Bool {
-        try await writer.write { db in
+    func updatePasswordHash(username: String, passwordHash: String) async throws -> Bool {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE users SET password_hash = ? WHERE username = ?", arguments: [passwordHash, username])
             return db.changesCount > 0
         }
     }
 
-    public func users() async throws -> [User] {
-        try await writer.read { db in
+    func users() async throws -> [User] {
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY username").map(Self.user)
         }
     }
 
-    public func deleteUser(named username: String) async throws -> Bool {
+    func deleteUser(named username: String) async throws -> Bool {
         // The trigger users_delete_tokens deletes their tokens in the same statement.
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM users WHERE username = ?", arguments: [username])
             return db.changesCount > 0
         }
     }
 
-    public func recordFailedLogin(username: String, threshold: Int, lockUntil: EpochMilliseconds) async throws -> Bool {
+    func recordFailedLogin(username: String, threshold: Int, lockUntil: EpochMilliseconds) async throws -> Bool {
         // Counting and locking in one UPDATE: concurrent failures each add one,
         // and exactly one of them reaches the threshold.
-        try await writer.write { db in
+        try await write { db in
             try Bool.fetchOne(
                 db.cachedStatement(
                     sql: """
@@ -60,8 +60,8 @@ extension SQLiteStore: UserStore {
         }
     }
 
-    public func clearFailedLogins(username: String) async throws -> Bool {
-        try await writer.write { db in
+    func clearFailedLogins(username: String) async throws -> Bool {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE users SET failed_login_attempts = 0, locked_until = NULL WHERE username = ?",
                 arguments: [username])

@@ -5,21 +5,25 @@ import TokenAuthority
 /// schema (`migrations/`): the unique partial index allows one ACTIVE token per
 /// key, and every multi-row change runs in one IMMEDIATE transaction, which
 /// serialises writers across threads and across processes sharing the file.
-public struct SQLiteStore: Sendable {
-    public let writer: DatabasePool
+struct SQLiteStore: TokenDatabase {
+    let writer: DatabasePool
     /// Token issuance writes, batched into shared transactions.
     let issuance: GroupCommit
+    /// Copies the WAL back into the file between requests; `nil` for a store
+    /// opened without one (the tests that drive the pool directly).
+    let checkpointer: WALCheckpointer?
 
-    public init(writer: DatabasePool) {
+    init(writer: DatabasePool, checkpointer: WALCheckpointer? = nil) {
         self.writer = writer
         issuance = GroupCommit(writer: writer)
+        self.checkpointer = checkpointer
     }
 
     /// Opens the database at `path` and applies pending migrations.
-    public static func open(path: String, migrations: [Migration] = Migration.embedded, now: Int64) throws -> SQLiteStore {
+    static func open(path: String, migrations: [Migration] = Migration.embedded, now: Int64) throws -> SQLiteStore {
         let pool = try AppDatabase.open(path: path)
         try MigrationRunner(migrations: migrations).migrate(pool, now: now)
-        return SQLiteStore(writer: pool)
+        return SQLiteStore(writer: pool, checkpointer: try WALCheckpointer(path: path))
     }
 
     /// Runs one SELECT on a reader connection. A single statement is its own
@@ -28,38 +32,60 @@ public struct SQLiteStore: Sendable {
     /// (client lookup, ACTIVE-token lookup) that is a third of the statements.
     /// Only for closures that run exactly one statement.
     func lookup<T: Sendable>(_ statement: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await writer.unsafeRead(statement)
+        try await Self.mappingUnavailable { try await writer.unsafeRead(statement) }
+    }
+
+    /// A read transaction on a reader connection.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Self.mappingUnavailable { try await writer.read(body) }
+    }
+
+    /// An IMMEDIATE write transaction, committed with `synchronous = NORMAL`.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Self.mappingUnavailable { try await writer.write(updates) }
     }
 
     /// Runs `updates` in a transaction that is fully synced to disk before it returns
     /// (docs/storage.md, "Durability": an acknowledged revocation survives a power cut), while
     /// ordinary writes keep `synchronous = NORMAL`.
     func durableWrite<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await writer.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try updates(db)
-                return .commit
+        try await Self.mappingUnavailable {
+            try await writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try updates(db)
+                    return .commit
+                }
+                guard let result else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "no result") }
+                return result
             }
-            return result!
         }
     }
 }
 
 extension SQLiteStore {
     /// Creates the store's counters now, so that `/metrics` shows them at 0 from the start.
-    public static func registerMetrics() {
+    static func registerMetrics() {
         _ = BusyRetry.retries
     }
 
-    /// Closes every connection of the pool (graceful shutdown).
-    public func close() throws {
-        try writer.close()
+    /// Checkpoints the WAL every 100 ms until cancelled.
+    func maintain() async {
+        await checkpointer?.run(every: .milliseconds(100))
     }
 
-    public func ping() async throws {
+    /// Closes the database after graceful shutdown. The last connection to close
+    /// checkpoints the WAL into the database file and removes it, so the file
+    /// stands alone for a backup or a copy. That takes a read-write connection:
+    /// the pool closes its read-only readers last, so the checkpointer's closes after it.
+    func close() async throws {
+        try writer.close()
+        try checkpointer?.close()
+    }
+
+    func ping() async throws {
         _ = try await lookup { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT 1")) }
     }
 }

@@ -1,14 +1,22 @@
 import GRDB
+import TokenAuthority
 
 extension SQLiteStore {
-    /// True when `error` is SQLite failing for a reason outside the request: the
-    /// disk full, the file or its folder read-only, an I/O error, the write lock
-    /// held past the busy timeout, the file gone. The server answers these with
-    /// 503 `server_error`: nothing was written (the transaction rolled back), and
-    /// the same request succeeds once the fault clears.
-    public static func isUnavailable(_ error: any Error) -> Bool {
-        guard let error = error as? DatabaseError else { return false }
-        return unavailableCodes.contains(error.resultCode)
+    /// Runs `body`, turning SQLite failing for a reason outside the request into
+    /// `StoreUnavailable`: the disk full, the file or its folder read-only, an I/O
+    /// error, the write lock held past the busy timeout, the file gone. Nothing was
+    /// written (the transaction rolled back), and the same request succeeds once
+    /// the fault clears.
+    static func mappingUnavailable<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError where isUnavailable(error) {
+            throw StoreUnavailable(error.description)
+        }
+    }
+
+    static func isUnavailable(_ error: DatabaseError) -> Bool {
+        unavailableCodes.contains(error.resultCode)
     }
 
     private static let unavailableCodes: [ResultCode] = [

@@ -12,10 +12,10 @@ import GRDB
 /// stream of writes never reaches the end of. (Turning the automatic one off
 /// instead raised throughput but let the WAL grow until a blocking TRUNCATE
 /// checkpoint, with a p99 of ~100 ms.)
-public struct WALCheckpointer: Sendable {
+struct WALCheckpointer: Sendable {
     private let connection: DatabaseQueue
 
-    public init(path: String) throws {
+    init(path: String) throws {
         var configuration = Configuration()
         configuration.label = "token-authority.checkpointer"
         connection = try DatabaseQueue(path: path, configuration: configuration)
@@ -23,20 +23,20 @@ public struct WALCheckpointer: Sendable {
 
     /// One PASSIVE checkpoint. Returns the WAL's size in pages.
     @discardableResult
-    public func checkpoint() async throws -> Int {
+    func checkpoint() async throws -> Int {
         try await connection.writeWithoutTransaction { db in
             try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")?[1] ?? 0
         }
     }
 
     /// Closes the connection (graceful shutdown).
-    public func close() throws {
+    func close() throws {
         try connection.close()
     }
 
     /// Checkpoints every `interval` until the task is cancelled. A failure (another
     /// process checkpointing at the same moment, say) waits for the next round.
-    public func run(every interval: Duration) async {
+    func run(every interval: Duration) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             _ = try? await checkpoint()

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import TokenAuthority
-import TokenStoreSQLite
 
 struct ClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,7 +38,7 @@ struct ClientCommand: AsyncParsableCommand {
             }
             let scopeList = try scopes.map { try ScopeSet(parsing: $0).scopes }
             let id = clientID ?? ClientSecret.generateClientID()
-            let store = try options.openStore()
+            let store = try await options.openStore()
             if let problem = IdentifierRules.clientIDProblem(id, existing: try await store.clients().map(\.clientID)) {
                 throw CommandError("--client-id: \(problem)")
             }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TokenAuthority
 import TokenAuthorityServer
-import TokenStoreSQLite
+import TokenStorage
 
 /// `--config FILE`, shared by every command.
 struct ConfigOption: ParsableArguments {
@@ -14,9 +15,9 @@ struct ConfigOption: ParsableArguments {
         help: "A folder of NNNN_name.sql migrations to apply instead of the ones compiled into the binary.")
     var migrations: String?
 
-    /// The migrations to apply: `--migrations DIR`, else the embedded ones.
-    func migrationFiles() throws -> [Migration] {
-        try migrations.map(Migration.load(from:)) ?? Migration.embedded
+    /// The migrations to apply: `--migrations DIR`; `nil`: the ones compiled in for the configured store.
+    func migrationFiles() throws -> [Migration]? {
+        try migrations.map(Migration.load(from:))
     }
 
     @Flag(help: "Treat an unknown key in the configuration as an error, not a warning.")
@@ -44,17 +45,25 @@ struct ConfigOption: ParsableArguments {
     /// The configured database, migrated. Only `serve` and `migrate` create one: any
     /// other command run from the wrong folder would otherwise make an empty database
     /// there and answer from it.
-    func openStore() throws -> SQLiteStore {
-        try SQLiteStore.open(
-            path: try loadForExistingDatabase().database.path, migrations: try migrationFiles(), now: Clock.system.now())
+    func openStore() async throws -> any TokenDatabase {
+        try await TokenStorage.open(
+            try loadForExistingDatabase().database, migrations: try migrationFiles(), now: Clock.system.now(),
+            logger: quietLogger)
     }
 
-    /// The configuration, when the database it names exists; otherwise an error naming
-    /// the path and where the configuration came from.
+    /// The services over the configured database, as `openStore` opens it.
+    func openServices() async throws -> TokenAuthorityServices {
+        try await TokenAuthorityServices.open(
+            configuration: try loadForExistingDatabase(), migrations: try migrationFiles(), logger: quietLogger)
+    }
+
+    /// The configuration, when the SQLite database it names exists; otherwise an error
+    /// naming the path and where the configuration came from. (A PostgreSQL database
+    /// is a server's to keep: it is there or the connection says why not.)
     func loadForExistingDatabase() throws -> DeploymentConfiguration {
         let configuration = try load()
         let path = configuration.database.path
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard configuration.database.type != .sqlite || FileManager.default.fileExists(atPath: path) else {
             let source = config.map { "--config \($0)" }
                 ?? (FileManager.default.fileExists(atPath: "deployment.toml")
                     ? "./deployment.toml" : "the embedded defaults (there is no ./deployment.toml here)")
@@ -65,6 +74,10 @@ struct ConfigOption: ParsableArguments {
         return configuration
     }
 }
+
+/// The command-line tools' logger for the store: they report through their own
+/// output and exit status, so the database driver's chatter is left out.
+let quietLogger = Logger(label: "token-authority", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// Writes a line to stdout at once, unbuffered: tests and scripts wait for the
 /// "listening on" line, and it must not overtake the lines before it.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import TokenAuthority
 import TokenAuthorityServer
-import TokenStoreSQLite
 
 /// The JWT signing keys (README, "How tokens behave": JWT access tokens, RFC 9068).
 struct KeysCommand: AsyncParsableCommand {
@@ -18,8 +17,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let services = try TokenAuthorityServices(
-                configuration: try options.loadForExistingDatabase(), migrations: try options.migrationFiles())
+            let services = try await options.openServices()
             let keyID = try await services.rotateSigningKey()
             if json {
                 try printJSON(["kid": keyID])
@@ -60,7 +58,7 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let published = Set(try await store.publishedSigningKeys(at: Clock.system.now()).map(\.keyID))
             let rows = try await store.signingKeys().map { key in
                 Row(

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import TokenAuthority
 import TokenAuthorityServer
-import TokenStoreSQLite
+import TokenStorage
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
         // The certificate first: a broken pair stops start-up before the database is touched.
         let tls = configuration.server.tls
         let certificate = try tls.enabled ? ServerCertificate.loadOrGenerate(tls) : nil
-        let services = try TokenAuthorityServices(configuration: configuration, migrations: try options.migrationFiles())
+        let services = try await TokenAuthorityServices.open(
+            configuration: configuration, migrations: try options.migrationFiles(), logger: logger)
         switch try await services.ensureSuperAdmin() {
         case .createdWithGeneratedPassword(let password):
             // Shown once, on the terminal only: never through the logger.
@@ -66,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await app.runService()
         // Graceful shutdown: the server stopped accepting and answered what it had.
-        try services.close()
+        try await services.close()
         logger.info("stopped; the database is closed")
     }
 }
@@ -77,9 +78,10 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let path = try options.load().database.path
-        let pool = try AppDatabase.open(path: path)
-        let applied = try MigrationRunner(migrations: try options.migrationFiles()).migrate(pool, now: Clock.system.now())
-        print(applied.isEmpty ? "\(path): schema is up to date" : "\(path): applied \(applied.joined(separator: ", "))")
+        let database = try options.load().database
+        let applied = try await TokenStorage.migrate(
+            database, migrations: try options.migrationFiles(), now: Clock.system.now(), logger: quietLogger)
+        let name = database.displayName
+        print(applied.isEmpty ? "\(name): schema is up to date" : "\(name): applied \(applied.joined(separator: ", "))")
     }
 }

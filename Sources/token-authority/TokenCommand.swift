@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenAuthority
 import TokenAuthorityServer
-import TokenStoreSQLite
+import TokenStorage
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,8 +43,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let token = try self.token == "-" ? SecretInput.readLine(what: "TOKEN -") : self.token
-            let services = try TokenAuthorityServices(
-                configuration: try options.loadForExistingDatabase(), migrations: try options.migrationFiles())
+            let services = try await options.openServices()
             var revoked = false
             if let digest = await services.minter.lookupDigest(of: token) {
                 revoked = try await services.store.revokeToken(digest: digest, ownedBy: nil, at: Clock.system.now()) == .revoked
@@ -65,8 +64,9 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try options.loadForExistingDatabase()
-            let store = try SQLiteStore.open(
-                path: configuration.database.path, migrations: try options.migrationFiles(), now: Clock.system.now())
+            let store = try await TokenStorage.open(
+                configuration.database, migrations: try options.migrationFiles(), now: Clock.system.now(),
+                logger: quietLogger)
             let deleted = try await store.purgeTokens(
                 now: Clock.system.now(),
                 retainFor: EpochMilliseconds(configuration.tokenCleanup.retainInactiveTokensFor) * 1000)

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import TokenAuthority
-import TokenStoreSQLite
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +15,7 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let existing = try await store.users().map(\.username)
             if let problem = IdentifierRules.usernameProblem(username, existing: existing) {
                 throw CommandError("USERNAME: \(problem)")

@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// README, "Abuse resistance (`[security]`)", `[security.account_locking]` (WSO2's account
 /// locking): failed password logins lock the account for a while; a lock answers like a wrong
@@ -14,7 +13,7 @@ struct AccountLockingTests {
     private let wrongPassword = "not-the-password"
 
     private func lockRow(_ server: TestServer, _ username: String) async throws -> (attempts: Int, lockedUntil: Int64?) {
-        try await server.services.store.writer.read { db in
+        try await server.read { db in
             let row = try #require(
                 try Row.fetchOne(
                     db, sql: "SELECT failed_login_attempts, locked_until FROM users WHERE username = ?",

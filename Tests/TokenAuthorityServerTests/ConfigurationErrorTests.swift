@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// README, "Configuration": wrong types and values are errors naming file, key and line; unknown
 /// keys are warnings naming the key; no error repeats the super admin's password.

@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// README, "Configuration": `deployment.toml` is TOML; every key is read and typed,
 /// absent keys keep their defaults.

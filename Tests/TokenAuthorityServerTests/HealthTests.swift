@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// `GET /health` (the probe of `token-authority health`, README, "Container image") is 200 when
 /// the database answers, 503 when it does not.
@@ -28,7 +27,7 @@ struct HealthTests {
     func databaseGone() async throws {
         try await TestServer.with { server in
             // Given a server whose database has been closed
-            try server.services.store.writer.close()
+            try await server.services.store.close()
 
             // When /health is asked
             let reply = try await server.send(uri: "/health", method: .get)

@@ -5,7 +5,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 extension TestServer {
     /// A form POST to `uri` with an Authorization header.

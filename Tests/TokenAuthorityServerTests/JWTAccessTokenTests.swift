@@ -6,7 +6,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// docs/token-renewal.md, "JWT access tokens", RFC 9068: clients created with `--token-type jwt`
 /// get a signed JWT, a new one on every request, the previous one revoked.
@@ -63,7 +62,7 @@ struct JWTAccessTokenTests {
             let token = try #require(try await server.clientCredentialsGrant(client).accessToken)
             let jti = try #require(try DecodedJWT(token).claims["jti"]?.string)
             // The columns, not the Row: GRDB's asynchronous `read` wants a Sendable result.
-            let fetched = try await server.services.store.writer.read { db -> (Data, Data, String?)? in
+            let fetched = try await server.read { db -> (Data, Data, String?)? in
                 try Row.fetchOne(db, sql: "SELECT token_sha256, token_sealed, signing_key_id FROM access_tokens")
                     .map { ($0["token_sha256"], $0["token_sealed"], $0["signing_key_id"]) }
             }

@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// docs/token-renewal.md, "The refresh grant", and RFC 9700 §4.14.2 through the token endpoint.
 @Suite("Refresh grant: rotation, scope, replay")

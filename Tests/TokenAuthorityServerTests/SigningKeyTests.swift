@@ -5,7 +5,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// README, "How tokens behave" (signing keys): a signing key generated on first start (or
 /// configured), published at `/oauth2/jwks`; `keys rotate` keeps the old public key published until
@@ -103,7 +102,7 @@ struct SigningKeyTests {
             var configuration = server.services.configuration
             configuration.oauth.appAccessTokenValidity = 60
             configuration.oauth.userAccessTokenValidity = 60
-            _ = try await TokenAuthorityServices(configuration: configuration, clock: server.clock.clock).rotateSigningKey()
+            _ = try await TokenAuthorityServices.open(configuration: configuration, clock: server.clock.clock).rotateSigningKey()
 
             // Then the old key outlives the 60 s horizon, up to its token's expiry
             server.clock.advance(seconds: 3599)
@@ -128,7 +127,7 @@ struct SigningKeyTests {
             // When it restarts with [oauth.jwt] signing_key on the same database
             var configuration = server.services.configuration
             configuration.jwt.signingKey = pemPath
-            let restarted = try TokenAuthorityServices(configuration: configuration, clock: server.clock.clock)
+            let restarted = try await TokenAuthorityServices.open(configuration: configuration, clock: server.clock.clock)
             let outcome = try await restarted.ensureSigningKey()
 
             // Then the configured key is current, under its thumbprint
@@ -154,7 +153,7 @@ struct SigningKeyTests {
                 toFile: path, atomically: true, encoding: .utf8)
             var configuration = server.services.configuration
             configuration.jwt.signingKey = path
-            let restarted = try TokenAuthorityServices(configuration: configuration, clock: server.clock.clock)
+            let restarted = try await TokenAuthorityServices.open(configuration: configuration, clock: server.clock.clock)
             let error = await #expect(throws: SigningKeyError.self) { try await restarted.ensureSigningKey() }
             #expect(error?.description.contains(path) == true)
             #expect(try await restarted.store.signingKeys().count == 1)

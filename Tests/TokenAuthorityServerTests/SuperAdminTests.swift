@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// `[super_admin]` (README, "Configuration: `deployment.toml`"): the seeds' admin/admin, a user of
 /// the password grant; `deployment.toml` is the source of truth for its password when it sets one.
@@ -14,8 +13,8 @@ struct SuperAdminTests {
     private func openServices(
         in directory: TemporaryDirectory, clock: ManualClock = ManualClock(),
         _ adjust: (inout DeploymentConfiguration) -> Void = { _ in }
-    ) throws -> TestServer {
-        let services = try TokenAuthorityServices(
+    ) async throws -> TestServer {
+        let services = try await TokenAuthorityServices.open(
             configuration: Fixtures.configuration(in: directory, adjust), clock: clock.clock,
             passwordHasher: Fixtures.cheapPasswordHasher)
         return TestServer(directory: directory, clock: clock, services: services)
@@ -30,7 +29,7 @@ struct SuperAdminTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // Given a fresh database configured with super_admin.password = "admin"
-        let server = try openServices(in: directory)
+        let server = try await openServices(in: directory)
         #expect(try await userCount(server, "admin") == 0)
 
         // When the super admin is ensured
@@ -53,7 +52,7 @@ struct SuperAdminTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // Given create_admin_account = false
-        let server = try openServices(in: directory) { $0.superAdmin.createAdminAccount = false }
+        let server = try await openServices(in: directory) { $0.superAdmin.createAdminAccount = false }
 
         // When the super admin is ensured
         let outcome = try await server.services.ensureSuperAdmin()
@@ -71,12 +70,12 @@ struct SuperAdminTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // Given admin created with the password "admin"
-        let before = try openServices(in: directory)
+        let before = try await openServices(in: directory)
         #expect(try await before.services.ensureSuperAdmin() == .created)
         let client = try await before.client("app")
 
         // When the server restarts with super_admin.password = "n3w-passw0rd"
-        let after = try openServices(in: directory) { $0.superAdmin.password = "n3w-passw0rd" }
+        let after = try await openServices(in: directory) { $0.superAdmin.password = "n3w-passw0rd" }
         let outcome = try await after.services.ensureSuperAdmin()
 
         // Then the password is updated: the new one works and the old one no longer does
@@ -95,7 +94,7 @@ struct SuperAdminTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // Given no super_admin.password
-        let server = try openServices(in: directory) { $0.superAdmin.password = nil }
+        let server = try await openServices(in: directory) { $0.superAdmin.password = nil }
 
         // When the super admin is ensured twice
         let first = try await server.services.ensureSuperAdmin()
@@ -121,7 +120,7 @@ struct SuperAdminTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // Given super_admin.username = "root"
-        let server = try openServices(in: directory) { $0.superAdmin.username = "root" }
+        let server = try await openServices(in: directory) { $0.superAdmin.username = "root" }
 
         // When the super admin is ensured
         _ = try await server.services.ensureSuperAdmin()

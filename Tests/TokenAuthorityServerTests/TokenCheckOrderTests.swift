@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// docs/token-endpoint.md, "Order of the checks": checks run in the order form → client
 /// authentication → grant_type (missing, unknown, not enabled) → the grant's own parameters, and

@@ -5,7 +5,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// The error table of docs/token-endpoint.md for `POST /oauth2/token`, one row (or variant) per
 /// case, each sent over HTTP to a server holding:

@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// docs/token-renewal.md, "The key" and "Scopes": a token belongs to (client, subject, canonical
 /// scope set); scopes a client may not have are dropped, `allowed_scopes` are
@@ -176,7 +175,7 @@ struct TokenKeyAndScopeTests {
             // Then each answer and each row carries its own validity
             expectTokenResponse(app, withRefreshToken: false, expiresIn: 600)
             expectTokenResponse(user, withRefreshToken: true, expiresIn: 1200)
-            let lifetimes = try await server.services.store.writer.read { db in
+            let lifetimes = try await server.read { db in
                 try Row.fetchAll(db, sql: "SELECT subject_type, expires_at - issued_at AS lifetime FROM access_tokens")
                     .reduce(into: [String: Int64]()) { $0[$1["subject_type"]] = $1["lifetime"] }
             }

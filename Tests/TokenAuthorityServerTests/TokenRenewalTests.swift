@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// docs/token-renewal.md, `renew_access_token_per_request = true`: every request revokes the
 /// key's ACTIVE pair and issues a new one; `device_` scopes keep keys apart.

@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// docs/token-renewal.md, `renew_access_token_per_request = false` (the default): the same key
 /// gets the same tokens back while they live, and an expired access token is
@@ -172,7 +171,7 @@ struct TokenReuseTests {
 
     /// The refresh token row's (issued_at, expires_at).
     private func refreshRow(_ server: TestServer) async throws -> [Int64] {
-        try await server.services.store.writer.read { db in
+        try await server.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT issued_at, expires_at FROM refresh_tokens")
             return [row?["issued_at"] ?? 0, row?["expires_at"] ?? 0]
         }

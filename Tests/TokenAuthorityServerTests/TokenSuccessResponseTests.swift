@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// docs/token-endpoint.md, "Success": a 200 answer has exactly the seed's members, and both client
 /// authentication methods of RFC 6749 §2.3.1 work.

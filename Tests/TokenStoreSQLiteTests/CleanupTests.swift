@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 import TokenAuthority
 import TokenAuthorityTesting
-import TokenStoreSQLite
+@testable import TokenStoreSQLite
 
 /// docs/storage.md, "Cleanup": which rows `purgeTokens` deletes, at an explicit `now`.
 /// Rows are written with SQL, so every state and time can be set exactly.

@@ -2,7 +2,7 @@ import GRDB
 import Testing
 import TokenAuthority
 import TokenAuthorityTesting
-import TokenStoreSQLite
+@testable import TokenStoreSQLite
 
 /// docs/token-renewal.md, "Concurrency": N simultaneous requests for one key, through the real
 /// issuer and store, with one database pool or two (as two processes would have).

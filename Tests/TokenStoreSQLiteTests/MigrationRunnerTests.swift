@@ -3,7 +3,7 @@ import GRDB
 import Testing
 import TokenAuthority
 import TokenAuthorityTesting
-import TokenStoreSQLite
+@testable import TokenStoreSQLite
 
 @Suite struct MigrationRunnerTests {
     @Test func freshDatabaseGetsEveryMigrationRecordedWithItsChecksum() throws {

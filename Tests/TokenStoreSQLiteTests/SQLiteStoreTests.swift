@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 import TokenAuthority
 import TokenAuthorityTesting
-import TokenStoreSQLite
+@testable import TokenStoreSQLite
 
 @Suite struct SQLiteStoreTests {
     let directory: TemporaryDirectory

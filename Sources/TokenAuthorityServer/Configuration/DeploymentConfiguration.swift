@@ -54,10 +54,7 @@ public struct DeploymentConfiguration: Sendable {
         public var privateKey = "data/tls/server.key"
     }
 
-    public struct Database: Sendable {
-        public var path = "data/token-authority.sqlite3"
-        public var keyFile = "data/token-authority.key"
-    }
+    public typealias Database = DatabaseSettings
 
     public struct SuperAdmin: Sendable {
         public var username = "admin"

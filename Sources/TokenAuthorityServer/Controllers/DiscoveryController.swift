@@ -1,6 +1,5 @@
 import Hummingbird
 import TokenAuthority
-import TokenStoreSQLite
 
 /// What a client or resource server learns about this server without
 /// credentials: the JWT signing keys (RFC 7517) and the authorization server

@@ -1,7 +1,7 @@
 import Metrics
 import Prometheus
 import TokenAuthority
-import TokenStoreSQLite
+import TokenStorage
 
 /// The Prometheus backend of swift-metrics, rendered by `GET /metrics`.
 ///
@@ -30,7 +30,7 @@ public enum ServerMetrics {
         MetricsSystem.bootstrap(factory)
         // Every series from the first scrape on, at 0 until its first event.
         TokenMetrics.register()
-        SQLiteStore.registerMetrics()
+        TokenStorage.registerMetrics()
         TokenCleanupService.registerMetrics()
     }()
 

@@ -4,7 +4,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// docs/token-endpoint.md, "Errors": every token-endpoint response is never cached.
 func expectNoStore(_ reply: HTTPReply, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -9,7 +9,6 @@ import Testing
 import TokenAuthority
 import TokenAuthorityServer
 import TokenAuthorityTesting
-import TokenStoreSQLite
 
 /// A token server over a throw-away database and a manual clock, driven through
 /// the real router (`app.test(.router)`), one fresh application per request.
@@ -96,20 +95,30 @@ struct TestServer: Sendable {
 
     // MARK: Rows
 
+    /// Reads the database file over a read-only connection of its own, as an
+    /// operator's `sqlite3` would: what the tests see is what is committed.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: services.configuration.database.path, configuration: configuration)
+        defer { try? queue.close() }
+        return try await queue.read(body)
+    }
+
     func count(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
-        try await services.store.writer.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+        try await read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
     }
 
     /// The states of every access token row, oldest first.
     func accessTokenStates() async throws -> [String] {
-        try await services.store.writer.read { db in
+        try await read { db in
             try String.fetchAll(db, sql: "SELECT state FROM access_tokens ORDER BY id")
         }
     }
 
     /// The states of every refresh token row, oldest first.
     func refreshTokenStates() async throws -> [String] {
-        try await services.store.writer.read { db in
+        try await read { db in
             try String.fetchAll(db, sql: "SELECT state FROM refresh_tokens ORDER BY id")
         }
     }
