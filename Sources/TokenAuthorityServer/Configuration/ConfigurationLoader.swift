@@ -15,7 +15,9 @@ public enum ConfigurationLoader {
 
     /// Loads `path`. A missing file is an error when `required` (an explicit
     /// `--config`), and otherwise means the embedded defaults.
-    public static func load(path: String, required: Bool) throws -> Loaded {
+    public static func load(
+        path: String, required: Bool, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> Loaded {
         guard FileManager.default.fileExists(atPath: path) else {
             if required { throw ConfigurationError(file: path, message: "file not found") }
             return Loaded(configuration: DeploymentConfiguration(), warnings: [])
@@ -26,10 +28,10 @@ public enum ConfigurationLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: path, message: "the file is not UTF-8")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, environment: environment)
     }
 
-    public static func parse(_ text: String, file: String) throws -> Loaded {
+    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> Loaded {
         let root: TOMLTable
         do {
             root = try TOML.parse(text)
@@ -45,8 +47,9 @@ public enum ConfigurationLoader {
         try reader.read("server.tls.enabled", into: &config.server.tls.enabled)
         try reader.read("server.tls.certificate", into: &config.server.tls.certificate)
         try reader.read("server.tls.private_key", into: &config.server.tls.privateKey)
-        try reader.read("database.path", into: &config.database.path)
-        try reader.read("database.key_file", into: &config.database.keyFile)
+        var warnings: [String] = []
+        try DatabaseConfiguration.read(
+            &reader, into: &config.database, environment: environment, warnings: &warnings)
         try reader.read("super_admin.username", into: &config.superAdmin.username)
         if !config.superAdmin.username.isEmpty, let problem = IdentifierRules.usernameProblem(config.superAdmin.username) {
             throw reader.error(at: "super_admin.username", problem)
@@ -85,7 +88,7 @@ public enum ConfigurationLoader {
         ] where value.isEmpty {
             throw reader.error(at: name, "must not be empty")
         }
-        return Loaded(configuration: config, warnings: reader.unknownKeyWarnings())
+        return Loaded(configuration: config, warnings: reader.unknownKeyWarnings() + warnings)
     }
 
     private static func readSecurity(_ reader: inout TOMLReader, into security: inout SecuritySettings) throws {

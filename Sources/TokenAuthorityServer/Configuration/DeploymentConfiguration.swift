@@ -10,8 +10,14 @@ import TokenAuthority
 /// | `server.tls.enabled` | boolean | `true` (`false`: plain HTTP behind a TLS-terminating proxy) |
 /// | `server.tls.certificate` | string (path) | `"data/tls/server.crt"` (PEM; with the key absent too, a self-signed pair is generated) |
 /// | `server.tls.private_key` | string (path) | `"data/tls/server.key"` |
-/// | `database.path` | string (path) | `"data/token-authority.sqlite3"` |
-/// | `database.key_file` | string (path) | `"data/token-authority.key"` (token encryption key, created 0600) |
+/// | `database.type` | `"sqlite"` or `"postgresql"` | `"sqlite"` |
+/// | `database.path` | string (path) | `"data/token-authority.sqlite3"` (SQLite) |
+/// | `database.key_file` | string (path) | `"data/token-authority.key"` (token encryption key, created 0600; the same file on every instance) |
+/// | `database.url` | string | absent; PostgreSQL: `"postgresql://USER@HOST:PORT/DBNAME"`, no password |
+/// | `database.password_file` | string (path) | absent (PostgreSQL; `TOKEN_AUTHORITY_DATABASE_PASSWORD` wins) |
+/// | `database.tls` | `"disable"`, `"require"`, `"verify-full"` | `"disable"` (PostgreSQL) |
+/// | `database.ca_file` | string (path) | absent: the system's roots (PostgreSQL, `verify-full`) |
+/// | `database.pool_size` | integer 1–1000 | `10` (PostgreSQL connections per instance) |
 /// | `super_admin.username` | string | `"admin"` |
 /// | `super_admin.password` | string | absent: generated on first start, printed once |
 /// | `super_admin.create_admin_account` | boolean | `true` |

@@ -1,0 +1,100 @@
+import Foundation
+import TokenAuthority
+
+/// `[database]` (README, "Configuration" and "Scaling out"): the SQLite file by
+/// default; with `type = "postgresql"`, a URL without a password, the password
+/// from `TOKEN_AUTHORITY_DATABASE_PASSWORD` or `password_file`, TLS and a pool size.
+enum DatabaseConfiguration {
+    static let passwordVariable = "TOKEN_AUTHORITY_DATABASE_PASSWORD"
+
+    static func read(
+        _ reader: inout TOMLReader, into database: inout DatabaseSettings, environment: [String: String],
+        warnings: inout [String]
+    ) throws {
+        try reader.read("database.path", into: &database.path)
+        try reader.read("database.key_file", into: &database.keyFile)
+        var type = database.type.rawValue
+        try reader.read("database.type", into: &type)
+        guard let kind = DatabaseSettings.Kind(rawValue: type) else {
+            throw reader.error(at: "database.type", "must be \"sqlite\" or \"postgresql\", found '\(type)'")
+        }
+        database.type = kind
+        let url = try reader.optionalString("database.url")
+        let passwordFile = try reader.optionalString("database.password_file")
+        var tls = PostgreSQLSettings.TLSMode.disable.rawValue
+        try reader.read("database.tls", into: &tls)
+        let caFile = try reader.optionalString("database.ca_file")
+        var poolSize = 10
+        try reader.read("database.pool_size", into: &poolSize, in: 1...1000)
+        guard kind == .postgresql else { return }
+
+        guard let url else {
+            throw reader.error(at: "database.url", #"type = "postgresql" needs url = "postgresql://USER@HOST:PORT/DBNAME""#)
+        }
+        var settings = try parse(url: url, reader: reader)
+        guard let mode = PostgreSQLSettings.TLSMode(rawValue: tls) else {
+            let modes = PostgreSQLSettings.TLSMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw reader.error(at: "database.tls", "must be one of \(modes), found '\(tls)'")
+        }
+        settings.tls = mode
+        settings.caFile = caFile
+        settings.poolSize = poolSize
+        settings.password = try password(
+            environment: environment, file: passwordFile, reader: reader, warnings: &warnings)
+        database.postgresql = settings
+    }
+
+    /// `postgresql://USER@HOST[:PORT]/DBNAME`. A password in the URL is refused
+    /// without repeating the URL, so that it reaches no terminal or log.
+    static func parse(url text: String, reader: TOMLReader) throws -> PostgreSQLSettings {
+        let shape = "must look like postgresql://USER@HOST:PORT/DBNAME"
+        guard let components = URLComponents(string: text), let scheme = components.scheme,
+            ["postgresql", "postgres"].contains(scheme.lowercased())
+        else { throw reader.error(at: "database.url", shape) }
+        guard components.password == nil else {
+            throw reader.error(
+                at: "database.url",
+                "must not hold a password: set \(passwordVariable) or database.password_file instead")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw reader.error(at: "database.url", "names no user: \(shape)")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw reader.error(at: "database.url", "names no host: \(shape)")
+        }
+        let name = String(components.path.drop { $0 == "/" })
+        guard !name.isEmpty, !name.contains("/") else {
+            throw reader.error(at: "database.url", "names no database: \(shape)")
+        }
+        guard components.query == nil, components.fragment == nil else {
+            throw reader.error(
+                at: "database.url", "takes no query or fragment: set tls, ca_file and pool_size as keys of [database]")
+        }
+        let port = components.port ?? 5432
+        guard (1...65535).contains(port) else { throw reader.error(at: "database.url", "port \(port) is out of range") }
+        return PostgreSQLSettings(host: host, port: port, username: user, database: name)
+    }
+
+    /// The environment variable when set, else the file's first line; `nil` when
+    /// neither is given (a server that trusts the connection, or a `.pgpass`-less
+    /// socket). Never echoed: errors name the variable or the file, not the value.
+    private static func password(
+        environment: [String: String], file: String?, reader: TOMLReader, warnings: inout [String]
+    ) throws -> String? {
+        if let value = environment[passwordVariable], !value.isEmpty { return value }
+        guard let file else { return nil }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
+            throw reader.error(at: "database.password_file", "cannot read '\(file)'")
+        }
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions]) as? Int,
+            mode & 0o077 != 0
+        {
+            warnings.append(
+                "database.password_file '\(file)' is readable by other users (mode \(String(mode, radix: 8))): chmod 600 it")
+        }
+        let password = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        guard !password.isEmpty else { throw reader.error(at: "database.password_file", "'\(file)' is empty") }
+        return password
+    }
+}
