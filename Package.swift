@@ -109,6 +109,8 @@ let package = Package(
             dependencies: [
                 "TokenAuthority", "TokenStorage", "TokenAuthorityServer",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

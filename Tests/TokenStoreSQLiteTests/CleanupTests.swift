@@ -6,8 +6,8 @@ import TokenAuthority
 import TokenAuthorityTesting
 @testable import TokenStoreSQLite
 
-/// docs/storage.md, "Cleanup": which rows `purgeTokens` deletes, at an explicit `now`.
-/// Rows are written with SQL, so every state and time can be set exactly.
+/// docs/storage.md, "Cleanup": the SQLite store purges in short transactions. Which rows go
+/// is the conformance suite's to check, for every store.
 @Suite struct CleanupTests {
     static let second: EpochMilliseconds = 1000
     static let day: EpochMilliseconds = 86_400_000
@@ -67,119 +67,6 @@ import TokenAuthorityTesting
 
     func ids(_ table: String) async throws -> Set<Int64> {
         try await store.writer.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM \(table)")) }
-    }
-
-    // MARK: Which rows go
-
-    @Test func accessRowsGoOnceRetiredOrExpiredLongerThanRetainAndTheirRefreshTokenIsDeadToo() async throws {
-        // Given client tokens (no refresh token) in every situation
-        let expiredLongAgo = try await accessToken("EXPIRED", expiresAt: cutoff - 10, stateChangedAt: cutoff - 1)
-        let revokedLongAgo = try await accessToken("REVOKED", expiresAt: now + 3600, stateChangedAt: cutoff - 1)
-        let revokedRecently = try await accessToken("REVOKED", expiresAt: cutoff - 10, stateChangedAt: cutoff + 1)
-        // (each ACTIVE row on a key, that is a scope, of its own: one ACTIVE row per key)
-        let activeExpiredLongAgo = try await accessToken("ACTIVE", expiresAt: cutoff - 1, scope: "a")
-        let activeExpiredRecently = try await accessToken("ACTIVE", expiresAt: cutoff + 1, scope: "b")
-        let activeUsable = try await accessToken("ACTIVE", expiresAt: now + 3600, scope: "c")
-        // And a user's row whose refresh token row is gone (refresh_token_id set NULL)
-        let userRowWithoutRefresh = try await accessToken(
-            "INACTIVE", expiresAt: now - 1, stateChangedAt: cutoff - 1, subjectType: "user")
-
-        // When the rows are purged
-        let deleted = try await store.purgeTokens(now: now, retainFor: retain)
-
-        // Then exactly the rows retired or expired before now - retain are gone
-        #expect(
-            try await ids("access_tokens") == [revokedRecently, activeExpiredRecently, activeUsable],
-            "deleted: \([expiredLongAgo, revokedLongAgo, activeExpiredLongAgo, userRowWithoutRefresh])")
-        #expect(deleted == TokenPurgeCount(accessTokens: 4, refreshTokens: 0))
-    }
-
-    @Test func aRefreshTokenAndItsAccessRowsGoTogetherOnceBothAreDeadLongerThanRetain() async throws {
-        // Given a revoked pair whose refresh token expired before now - retain
-        let deadRefresh = try await refreshToken("REVOKED", expiresAt: cutoff - 1, stateChangedAt: cutoff - 5)
-        let deadAccess = try await accessToken("REVOKED", expiresAt: cutoff - 5, stateChangedAt: cutoff - 5, refresh: deadRefresh)
-        // And a user's ACTIVE pair, both expired before now - retain (never presented again)
-        let abandonedRefresh = try await refreshToken("ACTIVE", expiresAt: cutoff - 1)
-        let abandonedAccess = try await accessToken("ACTIVE", expiresAt: cutoff - 2, refresh: abandonedRefresh)
-
-        // When the rows are purged
-        let deleted = try await store.purgeTokens(now: now, retainFor: retain)
-
-        // Then all four rows are gone in one purge: access rows first, so the refresh rows are free to go
-        #expect(try await ids("access_tokens").isDisjoint(with: [deadAccess, abandonedAccess]))
-        #expect(try await ids("refresh_tokens").isDisjoint(with: [deadRefresh, abandonedRefresh]))
-        #expect(deleted == TokenPurgeCount(accessTokens: 2, refreshTokens: 2))
-    }
-
-    @Test func rowsStayWhileTheirRefreshTokenCanStillBeUsedOrReplayed() async throws {
-        // Given an EXPIRED access row and the ACTIVE row it was replaced by, sharing a live refresh token
-        let carriedOver = try await refreshToken("ACTIVE", expiresAt: now + Self.day)
-        let expiredAccess = try await accessToken("EXPIRED", expiresAt: cutoff - 10, stateChangedAt: cutoff - 10, refresh: carriedOver)
-        let activeAccess = try await accessToken("ACTIVE", expiresAt: cutoff - 5, refresh: carriedOver)
-        // And a rotated refresh token (INACTIVE) that expired less than `retain` ago, with its INACTIVE access row
-        let rotated = try await refreshToken("INACTIVE", expiresAt: cutoff + 1, stateChangedAt: cutoff - 10)
-        let rotatedAccess = try await accessToken("INACTIVE", expiresAt: cutoff - 10, stateChangedAt: cutoff - 10, refresh: rotated)
-        // And refresh tokens no access row references: revoked but not yet expired, and ACTIVE and unexpired
-        let revokedUnexpired = try await refreshToken("REVOKED", expiresAt: now + 1, stateChangedAt: cutoff - 10)
-        let activeUnreferenced = try await refreshToken("ACTIVE", expiresAt: now + 1)
-        // And an ACTIVE refresh token that expired, but less than `retain` ago
-        let activeExpiredRecently = try await refreshToken("ACTIVE", expiresAt: cutoff + 1)
-
-        // When the rows are purged
-        let deleted = try await store.purgeTokens(now: now, retainFor: retain)
-
-        // Then nothing is deleted
-        #expect(deleted == TokenPurgeCount())
-        #expect(try await ids("access_tokens") == [expiredAccess, activeAccess, rotatedAccess])
-        #expect(
-            try await ids("refresh_tokens")
-                == [carriedOver, rotated, revokedUnexpired, activeUnreferenced, activeExpiredRecently])
-    }
-
-    @Test func aRotatedRefreshTokenIsKeptUntilItsOwnExpiryPlusRetain() async throws {
-        // Given refresh tokens rotated away (INACTIVE) long ago and expiring at E: one with
-        // its access row (INACTIVE), one whose access rows are gone
-        let expiry = now + Self.day
-        let rotated = try await refreshToken("INACTIVE", expiresAt: expiry, stateChangedAt: now - 30 * Self.day)
-        let access = try await accessToken("INACTIVE", expiresAt: now - 29 * Self.day, stateChangedAt: now - 30 * Self.day, refresh: rotated)
-        let rotatedAlone = try await refreshToken("INACTIVE", expiresAt: expiry, stateChangedAt: now - 30 * Self.day)
-
-        // When purges run up to E + retain
-        for moment in [now, expiry, expiry + retain - 1, expiry + retain] {
-            let deleted = try await store.purgeTokens(now: moment, retainFor: retain)
-
-            // Then every row stays: presenting either token must still be detected as a replay
-            #expect(deleted == TokenPurgeCount(), "at E + \(moment - expiry) ms")
-        }
-        #expect(try await ids("refresh_tokens") == [rotated, rotatedAlone])
-        #expect(try await ids("access_tokens") == [access])
-
-        // When a purge runs just after E + retain
-        let deleted = try await store.purgeTokens(now: expiry + retain + 1, retainFor: retain)
-
-        // Then all three go
-        #expect(deleted == TokenPurgeCount(accessTokens: 1, refreshTokens: 2))
-        #expect(try await ids("refresh_tokens").isEmpty)
-        #expect(try await ids("access_tokens").isEmpty)
-    }
-
-    // MARK: Batches
-
-    @Test func aRotatedRefreshTokenIsKeptWhileItsFamilyLives() async throws {
-        // Given a rotated refresh token long past expiry + retain, in a family whose
-        // current refresh token is still usable, and another such token in a dead family
-        let rotated = try await refreshToken("INACTIVE", expiresAt: cutoff - Self.day)
-        let current = try await refreshToken("ACTIVE", expiresAt: now + Self.day)
-        let orphan = try await refreshToken("INACTIVE", expiresAt: cutoff - Self.day)
-        try await store.writer.write { db in
-            try db.execute(sql: "UPDATE refresh_tokens SET family_id = 1 WHERE id IN (?, ?)", arguments: [rotated, current])
-            try db.execute(sql: "UPDATE refresh_tokens SET family_id = 2 WHERE id = ?", arguments: [orphan])
-        }
-        // When the purge runs
-        let deleted = try await store.purgeTokens(now: now, retainFor: retain)
-        // Then the live family keeps its rotated row (a replay of it must still be detected)
-        #expect(try await ids("refresh_tokens") == [rotated, current])
-        #expect(deleted == TokenPurgeCount(accessTokens: 0, refreshTokens: 1))
     }
 
     @Test func moreRowsThanOneBatchAreAllDeletedInShortTransactions() async throws {

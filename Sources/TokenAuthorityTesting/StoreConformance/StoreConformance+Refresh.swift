@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import TokenAuthority
+
+// Refresh rotation and replay detection (RFC 6749 §6, RFC 9700 §4.14.2).
+extension StoreConformance {
+    static let refreshChecks: [StoreCheck] = [
+        StoreCheck("a refresh rotates the pair within the family; presenting the rotated token again revokes the family") {
+            fixture in
+            let store = fixture.store
+            let pair = try fixture.newPair()
+            try await fixture.issue(pair)
+            let presented = try #require(pair.refresh)
+            // When the refresh token is used
+            let rotated = try await store.refresh(digest: presented.digest, at: 2000, decide: rotation(fixture))
+            guard case .rotated(let token, let scope) = rotated else {
+                Issue.record("not rotated: \(rotated)")
+                return
+            }
+            // Then the old pair left ACTIVE and the new one is ACTIVE, in the same family
+            #expect(scope == fixture.key.scope)
+            #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
+            #expect(try await fixture.harness.strings("SELECT state FROM refresh_tokens ORDER BY id") == ["INACTIVE", "ACTIVE"])
+            #expect(try await store.activeToken(for: fixture.key)?.accessTokenID == token.accessTokenID)
+            #expect(try await fixture.count("SELECT count(DISTINCT family_id) FROM refresh_tokens") == 1)
+
+            // When the rotated token is presented again
+            let replayed = try await store.refresh(digest: presented.digest, at: 3000, decide: rotation(fixture))
+            // Then it is a replay, and every token of the family is REVOKED
+            #expect(replayed == .replayed)
+            #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens WHERE state = 'ACTIVE'") == 0)
+            #expect(try await fixture.harness.strings("SELECT state FROM refresh_tokens ORDER BY id") == ["INACTIVE", "REVOKED"])
+        },
+        StoreCheck("eight simultaneous refreshes with one token over two handles: one rotation, the rest replays") { fixture in
+            let pair = try fixture.newPair()
+            try await fixture.issue(pair)
+            let presented = try #require(pair.refresh)
+            let other = try await fixture.harness.open()
+            defer { Task { try? await other.close() } }
+            let stores: [any TokenDatabase] = [fixture.store, other]
+            let outcomes = try await withThrowingTaskGroup(of: RefreshOutcome.self) { group in
+                for index in 0..<8 {
+                    let store = stores[index % 2]
+                    let decide = try rotation(fixture)
+                    group.addTask { try await store.refresh(digest: presented.digest, at: 2000, decide: decide) }
+                }
+                return try await group.reduce(into: [RefreshOutcome]()) { $0.append($1) }
+            }
+            let rotations = outcomes.filter { if case .rotated = $0 { true } else { false } }.count
+            #expect(rotations == 1, "\(outcomes)")
+            #expect(outcomes.filter { $0 == .replayed }.count == 7)
+            #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 0)
+        },
+        StoreCheck("an unknown refresh token is refused and changes nothing") { fixture in
+            try await fixture.issue(try fixture.newPair())
+            let outcome = try await fixture.store.refresh(digest: Array(repeating: 1, count: 32), at: 2000) { row in
+                row == nil ? .refuse(.invalidGrant) : .replay(familyID: 0)
+            }
+            #expect(outcome == .refused(.invalidGrant))
+            #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
+        },
+    ]
+
+    /// The refresh grant's decision, reduced to what the store sees: an ACTIVE token
+    /// rotates into a new pair; one that left ACTIVE is a replay of its family.
+    private static func rotation(_ fixture: StoreFixture) throws -> @Sendable (PresentedRefreshToken?) -> RefreshDecision {
+        let access = try fixture.cipher.seal(TokenCipher.newToken())
+        let refresh = try fixture.cipher.seal(TokenCipher.newToken())
+        let key = fixture.key
+        return { presented in
+            guard let presented else { return .refuse(.invalidGrant) }
+            guard presented.state == .active else { return .replay(familyID: presented.familyID) }
+            return .rotate(
+                RefreshRotation(
+                    key: key, access: access, issuedAt: 2000, accessExpiresAt: 3_602_000,
+                    refresh: .replace(refresh, issuedAt: 2000, expiresAt: 86_402_000)))
+        }
+    }
+}
