@@ -31,3 +31,34 @@ public enum SQLiteDatabase {
         SQLiteStore.registerMetrics()
     }
 }
+
+extension SQLiteDatabase {
+    /// Reads every row of the tables a copy moves, in one read transaction, so the
+    /// copy is one consistent moment of the database even while a server writes.
+    public static func export(path: String) throws -> [CopiedTable] {
+        let pool = try AppDatabase.open(path: path)
+        defer { try? pool.close() }
+        return try pool.read { db in
+            try CopiedTable.copiedTables.map { table in
+                let columns = try db.columns(in: table).map(\.name)
+                let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid").map { row in
+                    try columns.map { column in try copied(row[column] as DatabaseValue, table: table, column: column) }
+                }
+                return CopiedTable(name: table, columns: columns, rows: rows)
+            }
+        }
+    }
+
+    /// The schema has no REAL column: a floating-point value is a row written behind
+    /// the server's back, and the copy stops rather than guess.
+    private static func copied(_ value: DatabaseValue, table: String, column: String) throws -> CopiedValue {
+        switch value.storage {
+        case .null: return .null
+        case .int64(let integer): return .integer(integer)
+        case .string(let text): return .text(text)
+        case .blob(let data): return .bytes([UInt8](data))
+        case .double:
+            throw DatabaseError(message: "\(table).\(column) holds a floating-point value, which the schema never writes")
+        }
+    }
+}
