@@ -44,35 +44,12 @@ enum DatabaseConfiguration {
         database.postgresql = settings
     }
 
-    /// `postgresql://USER@HOST[:PORT]/DBNAME`. A password in the URL is refused
-    /// without repeating the URL, so that it reaches no terminal or log.
     static func parse(url text: String, reader: TOMLReader) throws -> PostgreSQLSettings {
-        let shape = "must look like postgresql://USER@HOST:PORT/DBNAME"
-        guard let components = URLComponents(string: text), let scheme = components.scheme,
-            ["postgresql", "postgres"].contains(scheme.lowercased())
-        else { throw reader.error(at: "database.url", shape) }
-        guard components.password == nil else {
-            throw reader.error(
-                at: "database.url",
-                "must not hold a password: set \(passwordVariable) or database.password_file instead")
+        do {
+            return try PostgreSQLSettings(url: text)
+        } catch {
+            throw reader.error(at: "database.url", error.description)
         }
-        guard let user = components.user, !user.isEmpty else {
-            throw reader.error(at: "database.url", "names no user: \(shape)")
-        }
-        guard let host = components.host, !host.isEmpty else {
-            throw reader.error(at: "database.url", "names no host: \(shape)")
-        }
-        let name = String(components.path.drop { $0 == "/" })
-        guard !name.isEmpty, !name.contains("/") else {
-            throw reader.error(at: "database.url", "names no database: \(shape)")
-        }
-        guard components.query == nil, components.fragment == nil else {
-            throw reader.error(
-                at: "database.url", "takes no query or fragment: set tls, ca_file and pool_size as keys of [database]")
-        }
-        let port = components.port ?? 5432
-        guard (1...65535).contains(port) else { throw reader.error(at: "database.url", "port \(port) is out of range") }
-        return PostgreSQLSettings(host: host, port: port, username: user, database: name)
     }
 
     /// The environment variable when set, else the file's first line; `nil` when
