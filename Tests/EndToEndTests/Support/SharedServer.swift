@@ -5,8 +5,10 @@ import TokenAuthorityTesting
 /// `data/`, the seeds' super admin `admin`/`admin`. Plain HTTP unless `tls`, which keeps
 /// the default certificate paths (a self-signed pair generated under `data/tls/`).
 /// `accessTokenValidity` applies to client and user access tokens; `extra` is appended.
+/// - Parameter database: the `[database]` section; the SQLite file in the deployment's folder by default.
 func deploymentConfig(
-    renewPerRequest: Bool = false, accessTokenValidity: String = "1h", tls: Bool = false, extra: String = ""
+    renewPerRequest: Bool = false, accessTokenValidity: String = "1h", tls: Bool = false, extra: String = "",
+    database: String = "[database]\npath = \"data/token-authority.sqlite3\""
 ) -> String {
     """
     [server]
@@ -16,8 +18,7 @@ func deploymentConfig(
     [server.tls]
     enabled = \(tls)
 
-    [database]
-    path = "data/token-authority.sqlite3"
+    \(database)
 
     [super_admin]
     password = "admin"
