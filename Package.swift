@@ -98,8 +98,9 @@ let package = Package(
         .target(
             name: "TokenAuthorityTesting",
             dependencies: [
-                "TokenAuthority", "TokenStoreSQLite", "TokenAuthorityServer",
+                "TokenAuthority", "TokenStoreSQLite", "TokenAuthorityServer", "TokenStorePostgres",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -136,6 +137,16 @@ let package = Package(
         .testTarget(
             name: "TokenStoreSQLiteTests",
             dependencies: ["TokenStoreSQLite", "TokenAuthorityTesting"],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL store against a real server: skipped unless TOKEN_AUTHORITY_TEST_POSTGRES_URL
+        // names one (scripts/postgres-cluster starts a throwaway one).
+        .testTarget(
+            name: "TokenStorePostgresTests",
+            dependencies: [
+                "TokenStorePostgres", "TokenAuthorityTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
