@@ -48,13 +48,15 @@ enum StoreFixture {
 
     /// Renewal (docs/token-renewal.md): every request gets a new token, the old one
     /// leaves ACTIVE, and a user's refresh token is renewed with it.
-    static let renew: @Sendable (StoredToken?) -> IssuanceDecision = { _ in
-        .issue(retiring: .inactive, refresh: .issueNew(retiring: .inactive))
+    static func renew(_ key: TokenKey) -> @Sendable (StoredToken?) -> IssuanceDecision {
+        let refresh: RefreshDisposition = key.hasRefreshToken ? .issueNew(retiring: .inactive) : .none
+        return { _ in .issue(retiring: .inactive, refresh: refresh) }
     }
 
     /// Reuse: the ACTIVE token is handed back; a new one only when there is none.
-    static let reuse: @Sendable (StoredToken?) -> IssuanceDecision = { active in
-        active == nil ? .issue(retiring: .inactive, refresh: .issueNew(retiring: .inactive)) : .reuse
+    static func reuse(_ key: TokenKey) -> @Sendable (StoredToken?) -> IssuanceDecision {
+        let renewal = renew(key)
+        return { active in active == nil ? renewal(nil) : .reuse }
     }
 
     static func clientKey(_ clientID: String = "app") -> TokenKey {
