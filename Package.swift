@@ -107,10 +107,11 @@ let package = Package(
         .target(
             name: "TokenAuthorityTesting",
             dependencies: [
-                "TokenAuthority", "TokenStorage", "TokenAuthorityServer",
+                "TokenAuthority", "TokenStorage", "TokenAuthorityServer", "TokenStorePostgres",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -147,6 +148,16 @@ let package = Package(
         .testTarget(
             name: "TokenStoreSQLiteTests",
             dependencies: ["TokenStoreSQLite", "TokenAuthorityTesting"],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL store against a real server: skipped unless TOKEN_AUTHORITY_TEST_POSTGRES_URL
+        // names one (scripts/postgres-cluster starts a throwaway one).
+        .testTarget(
+            name: "TokenStorePostgresTests",
+            dependencies: [
+                "TokenStorePostgres", "TokenAuthorityTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -119,7 +119,8 @@ extension StoreConformance {
     ]
 }
 
-/// Token rows for the cleanup checks, of alice (with a refresh token) or the client `app`.
+/// Token rows for the cleanup checks, of alice (with a refresh token) or the client `app`;
+/// each refresh token the first of a family of its own.
 struct CleanupRows {
     let harness: any StoreHarness
 
@@ -134,9 +135,9 @@ struct CleanupRows {
         return try await harness.insert(
             """
             INSERT INTO refresh_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope, state,
-                issued_at, expires_at, state_changed_at)
+                issued_at, expires_at, state_changed_at, family_id)
             VALUES (\(harness.randomBytes), \(harness.zeroByte), 'app', 'user', 'alice', 'openid', '\(state)',
-                \(issuedAt), \(expiresAt), \(stateChangedAt ?? issuedAt))
+                \(issuedAt), \(expiresAt), \(stateChangedAt ?? issuedAt), \(Int64.random(in: 1_000_000...Int64.max)))
             """)
     }
 

@@ -90,9 +90,7 @@ func waitForLogLines(_ server: ServerProcess, endpoint: String, count: Int) asyn
 
 /// The permission bits of the file or folder at `path`.
 func permissions(of path: String) throws -> Int {
-    var info = stat()
-    guard stat(path, &info) == 0 else { throw HarnessError("stat \(path): \(String(cString: strerror(errno)))") }
-    return Int(info.st_mode) & 0o777
+    try permissions(path) & 0o777
 }
 
 func octal(_ mode: Int) -> String { "0" + String(mode, radix: 8) }

@@ -1,0 +1,85 @@
+import PostgresNIO
+import TokenAuthority
+
+extension PostgresStore {
+    /// The reuse fast path: one plain SELECT, no lock and no transaction.
+    func activeToken(for key: TokenKey) async throws -> StoredToken? {
+        let logger = logger
+        return try await withConnection { connection in
+            try await Self.fetchActive(connection, logger: logger, key: key)
+        }
+    }
+
+    func issue(
+        _ newToken: NewTokenPair, for key: TokenKey,
+        decide: @escaping @Sendable (StoredToken?) -> IssuanceDecision
+    ) async throws -> StoredToken {
+        // One transaction: the key's lock, the read, the decision and revoke-then-insert.
+        // A concurrent issuance that still slipped in first makes the insert a unique
+        // violation: the transaction runs again and decides on the winner's row.
+        try await transaction(.relaxed, retryingUniqueViolations: true) { connection, logger in
+            try await connection.lockKey(key, logger: logger)
+            let active = try await Self.fetchActive(connection, logger: logger, key: key)
+            guard case .issue(let retiring, let refreshDisposition) = decide(active) else {
+                guard let active else {
+                    throw PostgresStoreInconsistency("reuse was decided for a key with no ACTIVE token")
+                }
+                return active
+            }
+            let now = newToken.issuedAt
+            if let active {
+                try await connection.rows(
+                    """
+                    UPDATE access_tokens SET state = \(retiring.rawValue), state_changed_at = \(now)
+                    WHERE id = \(active.accessTokenID)
+                    """, logger: logger)
+            }
+            let refresh: StoredRefreshToken?
+            switch refreshDisposition {
+            case .none:
+                refresh = nil
+            case .carryOver where active?.refreshToken != nil:
+                refresh = active?.refreshToken
+            case .carryOver, .issueNew:
+                if case .issueNew(let refreshRetiring) = refreshDisposition, let old = active?.refreshToken {
+                    try await connection.rows(
+                        """
+                        UPDATE refresh_tokens SET state = \(refreshRetiring.rawValue), state_changed_at = \(now)
+                        WHERE id = \(old.id) AND state = 'ACTIVE'
+                        """, logger: logger)
+                }
+                guard let sealed = newToken.refresh else {
+                    throw PostgresStoreInconsistency("a refresh token was planned but not prepared")
+                }
+                refresh = try await Self.insertRefreshToken(
+                    connection, logger: logger, sealed, key: key, issuedAt: newToken.issuedAt,
+                    expiresAt: newToken.refreshExpiresAt, familyID: newToken.familyID, now: now)
+            }
+            return try await Self.insertAccessToken(
+                connection, logger: logger, newToken.access, key: key, grantType: newToken.grantType,
+                issuedAt: newToken.issuedAt, expiresAt: newToken.accessExpiresAt, refresh: refresh, now: now)
+        }
+    }
+
+    func tokens(matching filter: TokenFilter) async throws -> [TokenSummary] {
+        // One statement whatever the filter: a NULL parameter matches every row.
+        let rows = try await rows(
+            """
+            SELECT id, client_id, subject_type, subject, scope, state, grant_type, issued_at, expires_at,
+                   refresh_token_id
+            FROM access_tokens
+            WHERE (\(filter.clientID)::text IS NULL OR client_id = \(filter.clientID))
+              AND (\(filter.username)::text IS NULL OR (subject_type = 'user' AND subject = \(filter.username)))
+              AND (\(filter.state?.rawValue)::text IS NULL OR state = \(filter.state?.rawValue))
+            ORDER BY id DESC LIMIT \(max(0, filter.limit))
+            """)
+        return try rows.map { row in
+            let (id, clientID, subjectType, subject, scope, state, grantType, issuedAt, expiresAt, refreshTokenID) =
+                try row.decode((Int64, String, String, String, String, String, String, Int64, Int64, Int64?).self)
+            return TokenSummary(
+                id: id, clientID: clientID, subject: Subject(kind: subjectType, name: subject) ?? .client(subject),
+                scope: scope, state: TokenState(rawValue: state) ?? .inactive, grantType: grantType,
+                issuedAt: issuedAt, expiresAt: expiresAt, refreshTokenID: refreshTokenID)
+        }
+    }
+}
