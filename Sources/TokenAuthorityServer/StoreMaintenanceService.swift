@@ -10,5 +10,8 @@ struct StoreMaintenanceService: Service {
         await cancelWhenGracefulShutdown {
             await store.maintain()
         }
+        // A store with no upkeep (PostgreSQL) returns at once; the service lives on until
+        // shutdown all the same, as a service group ends when any of its services does.
+        try? await gracefulShutdown()
     }
 }

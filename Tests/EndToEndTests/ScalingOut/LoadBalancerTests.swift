@@ -96,33 +96,13 @@ struct Nginx {
             }
             """
         try config.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
-        let result = try await deployment.runProgram(
-            URL(fileURLWithPath: "/usr/sbin/nginx"), ["-p", prefix, "-c", prefix + "/nginx.conf"])
-        guard result.status == 0 else { throw HarnessError("nginx did not start: \(result)") }
+        let started = await runShell("/usr/sbin/nginx -p '\(prefix)' -c '\(prefix)/nginx.conf'")
+        guard started.status == 0 else { throw HarnessError("nginx did not start: \(started.output)") }
         return Nginx(deployment: deployment, prefix: prefix, port: port)
     }
 
     func stop() async throws {
-        _ = try await deployment.runProgram(
-            URL(fileURLWithPath: "/usr/sbin/nginx"), ["-p", prefix, "-c", prefix + "/nginx.conf", "-s", "stop"])
+        let stopped = await runShell("/usr/sbin/nginx -p '\(prefix)' -c '\(prefix)/nginx.conf' -s stop")
+        guard stopped.status == 0 else { throw HarnessError("nginx -s stop: \(stopped.output)") }
     }
-}
-
-/// A TCP port of 127.0.0.1 free at this moment.
-func freeLoopbackPort() throws -> Int {
-    let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socket >= 0 else { throw HarnessError("socket() failed") }
-    defer { close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw HarnessError("bind() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
