@@ -18,41 +18,16 @@ struct PostgresFaultTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster").path
 
-    /// Runs scripts/postgres-cluster; throws with its output when it fails. It runs
-    /// through system(3) on a thread of its own: Foundation's Process never reported
-    /// the script's exit inside this test process, and waiting must not block a
-    /// thread of the concurrency pool. The arguments are the test's own paths and ports.
+    /// Runs scripts/postgres-cluster through `runShell` (Foundation's Process never saw
+    /// it exit inside the test process); throws with its output when it fails.
     @discardableResult
     static func cluster(_ arguments: String...) async throws -> String {
-        let log = NSTemporaryDirectory() + "postgres-cluster-\(UUID().uuidString).log"
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let command = (["/bin/bash", script] + arguments).map { "'\($0)'" }.joined(separator: " ") + " >'\(log)' 2>&1"
-        let status: Int32 = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: system(command)) }.start()
-        }
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw TestDatabaseError("postgres-cluster \(arguments): \(text)") }
-        return text
+        let result = await runShell((["/bin/bash", script] + arguments).map { "'\($0)'" }.joined(separator: " "))
+        guard result.status == 0 else { throw TestDatabaseError("postgres-cluster \(arguments): \(result.output)") }
+        return result.output
     }
 
-    /// A TCP port nothing listens on now (the kernel's choice for port 0).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestDatabaseError("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
-        guard bound else { throw TestDatabaseError("bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func freePort() throws -> Int { try freeLoopbackPort() }
 
     /// A cluster of the test's own in a temporary folder, stopped and removed afterwards.
     static func withCluster(_ body: (_ directory: String, _ port: Int, _ settings: PostgreSQLSettings) async throws -> Void)
