@@ -45,6 +45,22 @@ public enum TokenStorage {
         }
     }
 
+    /// Copies every client, user, signing key and token row of the SQLite database
+    /// `source` names into the empty PostgreSQL database `target`, in one transaction
+    /// (README, "Scaling out"). The SQLite database is migrated first, so its columns
+    /// are the ones the PostgreSQL schema has.
+    /// - Returns: the rows copied per table.
+    public static func copy(
+        from source: DatabaseSettings, to target: PostgreSQLSettings, now: EpochMilliseconds, logger: Logger
+    ) async throws -> [(table: String, rows: Int)] {
+        guard source.type == .sqlite else {
+            throw CopyRefused("db copy reads a SQLite database: the configuration names a PostgreSQL one")
+        }
+        _ = try SQLiteDatabase.migrate(path: source.path, now: now)
+        let tables = try SQLiteDatabase.export(path: source.path)
+        return try await PostgresDatabase.importRows(tables, into: target, now: now, logger: logger)
+    }
+
     /// Creates the counters of every store now, so that `/metrics` shows them at 0 from the start.
     public static func registerMetrics() {
         SQLiteDatabase.registerMetrics()

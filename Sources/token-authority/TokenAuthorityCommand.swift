@@ -10,5 +10,5 @@ struct TokenAuthorityCommand: AsyncParsableCommand {
         commandName: "token-authority",
         abstract: "An OAuth 2.0 token service with WSO2 Identity Server's token renewal semantics.",
         version: version,
-        subcommands: [ServeCommand.self, MigrateCommand.self, ClientCommand.self, UserCommand.self, TokenCommand.self, KeysCommand.self, HealthCommand.self])
+        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, ClientCommand.self, UserCommand.self, TokenCommand.self, KeysCommand.self, HealthCommand.self])
 }

@@ -4,8 +4,8 @@ import TokenAuthority
 /// `[database]` (README, "Configuration" and "Scaling out"): the SQLite file by
 /// default; with `type = "postgresql"`, a URL without a password, the password
 /// from `TOKEN_AUTHORITY_DATABASE_PASSWORD` or `password_file`, TLS and a pool size.
-enum DatabaseConfiguration {
-    static let passwordVariable = "TOKEN_AUTHORITY_DATABASE_PASSWORD"
+public enum DatabaseConfiguration {
+    public static let passwordVariable = "TOKEN_AUTHORITY_DATABASE_PASSWORD"
 
     static func read(
         _ reader: inout TOMLReader, into database: inout DatabaseSettings, environment: [String: String],
@@ -60,18 +60,36 @@ enum DatabaseConfiguration {
     ) throws -> String? {
         if let value = environment[passwordVariable], !value.isEmpty { return value }
         guard let file else { return nil }
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
-        else {
-            throw reader.error(at: "database.password_file", "cannot read '\(file)'")
+        do {
+            let (password, warning) = try DatabasePasswordFile.read(file)
+            if let warning { warnings.append("database.password_file \(warning)") }
+            return password
+        } catch {
+            throw reader.error(at: "database.password_file", error.description)
         }
+    }
+}
+
+/// A file holding the database password on its first line: `[database] password_file`,
+/// and `token-authority db copy --password-file`.
+public enum DatabasePasswordFile {
+    /// The password, and a warning when users other than the owner may read the file.
+    /// Errors and the warning name the file, never its content.
+    public static func read(_ file: String) throws(Problem) -> (password: String, warning: String?) {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else { throw Problem(description: "cannot read '\(file)'") }
+        var warning: String?
         if let mode = (try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions]) as? Int,
             mode & 0o077 != 0
         {
-            warnings.append(
-                "database.password_file '\(file)' is readable by other users (mode \(String(mode, radix: 8))): chmod 600 it")
+            warning = "'\(file)' is readable by other users (mode \(String(mode, radix: 8))): chmod 600 it"
         }
         let password = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        guard !password.isEmpty else { throw reader.error(at: "database.password_file", "'\(file)' is empty") }
-        return password
+        guard !password.isEmpty else { throw Problem(description: "'\(file)' is empty") }
+        return (password, warning)
+    }
+
+    public struct Problem: Error, CustomStringConvertible {
+        public let description: String
     }
 }

@@ -31,8 +31,11 @@ extension MultiInstanceTests {
             var command = seed.replacingOccurrences(of: "https://localhost:9443", with: "https://localhost:\(port)")
             for (placeholder, value) in placeholders { command = command.replacingOccurrences(of: placeholder, with: value) }
             let result = try await deployment.curl(command)
-            #expect(result.status == 0, "\(redacted(result))")
-            return HTTPReply(curl: result)
+            let reply = HTTPReply(curl: result)
+            // curl's -v lines, but for the request headers (the credentials), say what went wrong
+            let verbose = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("> ") }.joined(separator: "\n")
+            #expect(result.status == 0 && reply.status != 0, "curl exited \(result.status)\n\(verbose)")
+            return reply
         }
         // When the seed's sample request runs twice through nginx, so once on each instance
         let first = try await runSeed(Seed004.sampleRequest, ["<base64encoded clientId:clientSecrect>": basic])
