@@ -69,7 +69,7 @@ struct PostgresFaultTests {
             // When the store opens with a wrong password
             settings.password = "wrong-\(password)"
             let error = try await #require(throws: (any Error).self) {
-                try await PostgresDatabase.open(settings, now: 0, logger: StoreFixture.logger)
+                try await PostgresDatabase.open(settings, now: 0, logger: TestStore.logger)
             }
             // Then the error is one line naming the database and the server's reason, without the password
             let line = String(describing: error)
@@ -81,7 +81,7 @@ struct PostgresFaultTests {
 
             // And with the right password it opens
             settings.password = password
-            try await PostgresDatabase.open(settings, now: 0, logger: StoreFixture.logger).close()
+            try await PostgresDatabase.open(settings, now: 0, logger: TestStore.logger).close()
         }
     }
 
@@ -92,7 +92,7 @@ struct PostgresFaultTests {
             host: "127.0.0.1", port: port, username: "app", database: "tokens", password: "s3cret-password")
         // When the store opens, it fails at once with one line naming the database and the reason
         let error = try await #require(throws: (any Error).self) {
-            try await PostgresDatabase.open(settings, now: 0, logger: StoreFixture.logger)
+            try await PostgresDatabase.open(settings, now: 0, logger: TestStore.logger)
         }
         let line = String(describing: error)
         #expect(line == "cannot connect to PostgreSQL at postgresql://app@127.0.0.1:\(port)/tokens: connection refused")
@@ -103,7 +103,7 @@ struct PostgresFaultTests {
         try await Self.withCluster { directory, port, settings in
             // Given an open store that has answered
             let store = try await PostgresStore.open(
-                settings, migrations: PostgresDatabase.embeddedMigrations, now: 0, logger: StoreFixture.logger,
+                settings, migrations: PostgresDatabase.embeddedMigrations, now: 0, logger: TestStore.logger,
                 leaseTimeout: .seconds(2))
             try await Fixtures.registerClient(in: store, id: "app")
             #expect(try await store.client(id: "app") != nil)

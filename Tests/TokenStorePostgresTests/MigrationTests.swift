@@ -40,7 +40,7 @@ struct PostgresMigrationTests {
     @Test func aFreshDatabaseRecordsEveryMigrationWithItsChecksum() async throws {
         try await PostgresTestDatabase.withFreshDatabase { settings in
             // When the store opens a fresh database
-            let store = try await PostgresDatabase.open(settings, now: 1_234, logger: StoreFixture.logger)
+            let store = try await PostgresDatabase.open(settings, now: 1_234, logger: TestStore.logger)
             try await store.close()
             // Then every embedded file is recorded once, with its SHA-256
             let rows = try await Self.recorded(settings)
@@ -52,7 +52,7 @@ struct PostgresMigrationTests {
                 String.self, "SELECT applied_at FROM schema_migrations_view WHERE version = 1", on: settings)
             #expect(appliedAt == "1970-01-01T00:00:01.234Z")
             // And opening it again applies nothing and succeeds
-            let again = try await PostgresDatabase.open(settings, now: 5_000, logger: StoreFixture.logger)
+            let again = try await PostgresDatabase.open(settings, now: 5_000, logger: TestStore.logger)
             try await again.close()
             #expect(try await Self.recorded(settings).count == rows.count)
         }
@@ -61,7 +61,7 @@ struct PostgresMigrationTests {
     @Test func aMigrationChangedAfterItWasAppliedIsRefused() async throws {
         try await PostgresTestDatabase.withFreshDatabase { settings in
             // Given a database migrated with the embedded files
-            try await PostgresDatabase.open(settings, now: 0, logger: StoreFixture.logger).close()
+            try await PostgresDatabase.open(settings, now: 0, logger: TestStore.logger).close()
             // When a build whose 0001 differs (even by a comment) opens it
             var changed = PostgresDatabase.embeddedMigrations
             changed[0] = Migration(fileName: changed[0].fileName, sql: changed[0].sql + "\n-- edited\n")
@@ -71,7 +71,7 @@ struct PostgresMigrationTests {
                     fileName: changed[0].fileName, recorded: PostgresDatabase.embeddedMigrations[0].checksum,
                     found: changed[0].checksum)
             ) {
-                try await PostgresDatabase.open(settings, migrations: changed, now: 0, logger: StoreFixture.logger)
+                try await PostgresDatabase.open(settings, migrations: changed, now: 0, logger: TestStore.logger)
             }
         }
     }
@@ -81,12 +81,12 @@ struct PostgresMigrationTests {
             // Given a database migrated by a newer build with a second file
             try await PostgresDatabase.open(
                 settings, migrations: PostgresDatabase.embeddedMigrations + [Self.probe], now: 0,
-                logger: StoreFixture.logger
+                logger: TestStore.logger
             ).close()
             // When this build, which knows only the embedded files, opens it
             // Then it is refused
             await #expect(throws: MigrationError.unknownApplied(version: 2, name: "0002_probe.sql")) {
-                try await PostgresDatabase.open(settings, now: 0, logger: StoreFixture.logger)
+                try await PostgresDatabase.open(settings, now: 0, logger: TestStore.logger)
             }
         }
     }
@@ -99,7 +99,7 @@ struct PostgresMigrationTests {
                 for _ in 0..<4 {
                     group.addTask {
                         try await PostgresDatabase.open(
-                            settings, migrations: migrations, now: 0, logger: StoreFixture.logger
+                            settings, migrations: migrations, now: 0, logger: TestStore.logger
                         ).close()
                     }
                 }
@@ -114,7 +114,7 @@ struct PostgresMigrationTests {
     }
 
     @Test func theViewsShowWhatSqlite3Shows() async throws {
-        try await StoreFixture.withStore { store, settings in
+        try await TestStore.withStore { store, settings in
             // Given a client created at a known moment, with introspection allowed
             try await Fixtures.registerClient(in: store, id: "app", mayIntrospect: true)
             try await PostgresTestDatabase.query(

@@ -94,6 +94,25 @@ extension StoreConformance {
             try await store.makeCurrentSigningKey(signingKey("next", createdAt: 200), retiredPublishedUntil: 9000)
             #expect(try await store.signingKeys().count == 2)
         },
+        StoreCheck("four simultaneous rotations over two handles leave every key stored and exactly one current") { fixture in
+            let other = try await fixture.harness.open()
+            defer { Task { try? await other.close() } }
+            let stores: [any TokenDatabase] = [fixture.store, other]
+            _ = try await fixture.store.addFirstSigningKey(signingKey("k0", createdAt: 100))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 1...4 {
+                    let store = stores[index % 2]
+                    group.addTask {
+                        try await store.makeCurrentSigningKey(signingKey("k\(index)", createdAt: 200), retiredPublishedUntil: 9000)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await fixture.count("SELECT count(*) FROM signing_keys") == 5)
+            #expect(try await fixture.count("SELECT count(*) FROM signing_keys WHERE retired_at IS NULL") == 1)
+            let current = try await fixture.store.currentSigningKeyID()
+            #expect(current != nil && current != "k0")
+        },
     ]
 
     private static func signingKey(_ id: String, createdAt: EpochMilliseconds) -> SigningKeyRecord {

@@ -52,6 +52,29 @@ extension StoreConformance {
             #expect(outcomes.filter { $0 == .replayed }.count == 7)
             #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 0)
         },
+        StoreCheck("a refresh narrowed to fewer scopes revokes the pair ACTIVE on the narrower key and takes its place") {
+            fixture in
+            // Given alice's pair on openid+profile, and another pair of hers on openid alone
+            let store = fixture.store
+            let wide = TokenKey(clientID: "app", subject: .user("alice"), scope: try ScopeSet(parsing: "openid profile"))
+            let widePair = try fixture.newPair()
+            _ = try await store.issue(widePair, for: wide) { _ in .issue(retiring: .expired, refresh: .issueNew(retiring: .expired)) }
+            let narrowOwn = try await fixture.issue(try fixture.newPair())
+            // When the wide refresh token is refreshed down to openid (RFC 6749 §6)
+            let outcome = try await store.refresh(
+                digest: try #require(widePair.refresh).digest, at: 2000, decide: rotation(fixture, to: fixture.key))
+            guard case .rotated(let rotated, let scope) = outcome else {
+                Issue.record("not rotated: \(outcome)")
+                return
+            }
+            // Then the narrow key's own pair is REVOKED and the new pair is its only ACTIVE token
+            #expect(scope == fixture.key.scope)
+            #expect(
+                try await fixture.harness.strings("SELECT state FROM access_tokens WHERE id = \(narrowOwn.accessTokenID)")
+                    == ["REVOKED"])
+            #expect(try await store.activeToken(for: fixture.key)?.accessTokenID == rotated.accessTokenID)
+            #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
+        },
         StoreCheck("an unknown refresh token is refused and changes nothing") { fixture in
             try await fixture.issue(try fixture.newPair())
             let outcome = try await fixture.store.refresh(digest: Array(repeating: 1, count: 32), at: 2000) { row in
@@ -63,11 +86,14 @@ extension StoreConformance {
     ]
 
     /// The refresh grant's decision, reduced to what the store sees: an ACTIVE token
-    /// rotates into a new pair; one that left ACTIVE is a replay of its family.
-    private static func rotation(_ fixture: StoreFixture) throws -> @Sendable (PresentedRefreshToken?) -> RefreshDecision {
+    /// rotates into a new pair on `key` (alice's `openid` key unless narrowed); one that
+    /// left ACTIVE is a replay of its family.
+    private static func rotation(_ fixture: StoreFixture, to key: TokenKey? = nil) throws
+        -> @Sendable (PresentedRefreshToken?) -> RefreshDecision
+    {
         let access = try fixture.cipher.seal(TokenCipher.newToken())
         let refresh = try fixture.cipher.seal(TokenCipher.newToken())
-        let key = fixture.key
+        let key = key ?? fixture.key
         return { presented in
             guard let presented else { return .refuse(.invalidGrant) }
             guard presented.state == .active else { return .replay(familyID: presented.familyID) }
