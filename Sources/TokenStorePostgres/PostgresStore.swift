@@ -28,11 +28,12 @@ struct PostgresStore: TokenDatabase {
 
     /// The commit a transaction needs (docs/storage.md, "Durability").
     enum Durability {
-        /// `synchronous_commit = on`: revocations, deletions, signing keys.
+        /// `synchronous_commit = on`: revocations, refreshes (rotation or a replay's
+        /// family revocation), deletions, signing keys.
         case durable
-        /// `synchronous_commit = off` for this transaction only: issuance and refresh
-        /// rotation. A crashed server may forget the last commits (the client asks
-        /// again) but never corrupts the database: the analogue of SQLite's WAL NORMAL.
+        /// `synchronous_commit = off` for this transaction only: issuance. A crashed
+        /// server may forget the last commits (the client asks again) but never
+        /// corrupts the database: the analogue of SQLite's WAL NORMAL.
         case relaxed
     }
 
