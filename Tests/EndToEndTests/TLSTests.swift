@@ -358,8 +358,10 @@ func redacted(_ result: CommandResult) -> String {
 
 extension HTTPReply {
     /// The answer `curl` printed: the body on stdout, the status from `-v`'s `< HTTP/...` line (0 without `-v`).
+    /// The progress meter shares stderr and ends its updates with a carriage return, not a newline, so a
+    /// verbose line may follow one on the same line: carriage returns separate lines here too.
     init(curl result: CommandResult) {
-        let statusLine = result.stderr.split(separator: "\n").last { $0.hasPrefix("< HTTP/") }
+        let statusLine = result.stderr.split(whereSeparator: \.isNewline).last { $0.hasPrefix("< HTTP/") }
         let status = statusLine.flatMap { $0.split(separator: " ").dropFirst(2).first }.flatMap { Int($0) } ?? 0
         self.init(status: status, headers: [:], body: result.stdout)
     }
