@@ -357,11 +357,11 @@ func redacted(_ result: CommandResult) -> String {
 }
 
 extension HTTPReply {
-    /// The answer `curl` printed: the body on stdout, the status from `-v`'s `< HTTP/...` line (0 without `-v`).
-    /// The progress meter shares stderr and ends its updates with a carriage return, not a newline, so a
-    /// verbose line may follow one on the same line: carriage returns separate lines here too.
+    /// The answer `curl` printed: the body on stdout, the status from `-v`'s last `< HTTP/... CODE` line
+    /// (0 without `-v`). The progress meter shares stderr and may leave an update without a line
+    /// break just before it, so the status line is looked for anywhere, not at line starts.
     init(curl result: CommandResult) {
-        let statusLine = result.stderr.split(whereSeparator: \.isNewline).last { $0.hasPrefix("< HTTP/") }
+        let statusLine = result.stderr.ranges(of: /< HTTP\/[0-9.]+ ([0-9]{3})/).last.map { result.stderr[$0] }
         let status = statusLine.flatMap { $0.split(separator: " ").dropFirst(2).first }.flatMap { Int($0) } ?? 0
         self.init(status: status, headers: [:], body: result.stdout)
     }
