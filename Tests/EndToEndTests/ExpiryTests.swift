@@ -6,7 +6,7 @@ import TokenAuthorityTesting
 // expired, the next request marks its row EXPIRED and gets a new access token; a user's refresh
 // token, having more time left than a new access token's validity, is carried over.
 
-@Suite("Expiry", .sharedServer(config: deploymentConfig(accessTokenValidity: "2s")))
+@Suite("Expiry", .sharedServer { deploymentConfig(accessTokenValidity: "2s", database: $0) })
 struct ExpiryTests {
     @Test("An expired client token is replaced and its row becomes EXPIRED")
     func clientTokenExpires() async throws {

@@ -236,7 +236,11 @@ struct DatabaseCounts: Equatable {
     var counts: [Int]
 
     init(_ deployment: Deployment) async throws {
-        tables = try await deployment.sqlite("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master ORDER BY name)")
+        tables = try await deployment.query(
+            deployment.postgresURL == nil
+                ? "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master ORDER BY name)"
+                : "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
+                    + "WHERE table_schema = current_schema()")
         counts = []
         for table in ["clients", "users", "access_tokens", "refresh_tokens", "schema_migrations"] {
             counts.append(try await deployment.count(table))

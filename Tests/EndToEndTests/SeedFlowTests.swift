@@ -113,9 +113,9 @@ extension RenewalModeServerOverHTTPS {
             #expect(rows.map(\.state) == ["REVOKED", "ACTIVE"])
             #expect(try await server.deployment.activeTokens(of: client.id) == 1)
             // And so is the first refresh token
-            let refreshStates = try await server.deployment.sqlite(
-                "SELECT group_concat(state, ' ') FROM (SELECT state FROM refresh_tokens WHERE client_id = \(sqlQuoted(client.id)) ORDER BY id)")
-            #expect(refreshStates == "REVOKED ACTIVE")
+            let refreshStates = try await server.deployment.query(
+                "SELECT state FROM refresh_tokens WHERE client_id = \(sqlQuoted(client.id)) ORDER BY id")
+            #expect(refreshStates == "REVOKED\nACTIVE")
             // And the first access token can no longer be revoked: it is not ACTIVE
             let revoke = try await server.run(["token", "revoke", try #require(first.string("access_token"))])
             #expect(revoke.status != 0, "\(revoke)")

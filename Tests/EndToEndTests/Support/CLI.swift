@@ -65,10 +65,10 @@ extension Deployment {
         return try JSONDecoder().decode([TokenRow].self, from: Data(result.stdout.utf8))
     }
 
-    /// `SELECT count(*) FROM table WHERE condition`, read with sqlite3.
-    func count(_ table: String, where condition: String = "1") async throws -> Int {
-        let text = try await sqlite("SELECT count(*) FROM \(table) WHERE \(condition)")
-        return try #require(Int(text), "sqlite3 answered \(text)")
+    /// `SELECT count(*) FROM table WHERE condition`, on the deployment's database.
+    func count(_ table: String, where condition: String = "true") async throws -> Int {
+        let text = try await query("SELECT count(*) FROM \(table) WHERE \(condition)")
+        return try #require(Int(text), "the database answered \(text)")
     }
 
     /// The number of ACTIVE access-token rows of `clientID`.

@@ -58,3 +58,19 @@ enum TestPostgres {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+extension Deployment {
+    /// The PostgreSQL database the deployment's configuration names; `nil` on SQLite.
+    var postgresURL: String? {
+        guard let text = try? String(contentsOfFile: configPath, encoding: .utf8), text.contains(#"type = "postgresql""#)
+        else { return nil }
+        return text.firstMatch(of: /\burl = "([^"]+)"/).map { String($0.1) }
+    }
+
+    /// One statement on the deployment's database, whichever the store: `sqlite3` or `psql`,
+    /// each printing a row as `a|b` lines; trimmed. A failure throws.
+    func query(_ sql: String) async throws -> String {
+        if let url = postgresURL { return try await TestPostgres.psql(url, sql) }
+        return try await sqlite(sql)
+    }
+}
