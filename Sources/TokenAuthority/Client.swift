@@ -1,5 +1,6 @@
-/// The grant types this server knows (RFC 6749 §4.3, §4.4, §6).
+/// The grant types this server knows (RFC 6749 §4.1, §4.3, §4.4, §6).
 public enum GrantType: String, Sendable, CaseIterable, Hashable {
+    case authorizationCode = "authorization_code"
     case password
     case clientCredentials = "client_credentials"
     case refreshToken = "refresh_token"
@@ -27,10 +28,21 @@ public struct Client: Sendable, Equatable {
     /// May call `/oauth2/introspect`.
     public var mayIntrospect: Bool
     public var createdAt: EpochMilliseconds
+    /// Where the authorization endpoint may send the browser back to with a code,
+    /// compared by exact string match (RFC 9700 §4.1.3).
+    public var redirectURIs: [String]
+    /// Where `GET /oauth2/logout` may send the browser back to (OpenID Connect RP-Initiated Logout).
+    public var postLogoutRedirectURIs: [String]
+    /// A public client (`token_endpoint_auth_method = none`, RFC 7591 §2): a single-page or
+    /// native app that cannot keep a secret. It names itself with `client_id` alone, must use
+    /// PKCE, and its refresh tokens always rotate (RFC 9700 §2.2.2). Its `secretDigest`
+    /// is that of a random secret nobody was shown, and no secret ever authenticates it.
+    public var isPublic: Bool
 
     public init(
         clientID: String, name: String, secretDigest: [UInt8], grantTypes: [GrantType], scopes: Set<String>?,
-        tokenFormat: AccessTokenFormat, mayIntrospect: Bool, createdAt: EpochMilliseconds
+        tokenFormat: AccessTokenFormat, mayIntrospect: Bool, createdAt: EpochMilliseconds,
+        redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], isPublic: Bool = false
     ) {
         self.clientID = clientID
         self.name = name
@@ -40,7 +52,13 @@ public struct Client: Sendable, Equatable {
         self.tokenFormat = tokenFormat
         self.mayIntrospect = mayIntrospect
         self.createdAt = createdAt
+        self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.isPublic = isPublic
     }
+
+    /// `token_endpoint_auth_method` as the schema and the metadata spell it.
+    public var authenticationMethod: String { isPublic ? "none" : "client_secret_basic" }
 }
 
 /// A resource owner of the password grant.

@@ -5,7 +5,8 @@ extension PostgresStore {
     func client(id: String) async throws -> Client? {
         try await rows(
             """
-            SELECT client_id, name, secret_sha256, grant_types, scopes, token_format, may_introspect, created_at
+            SELECT client_id, name, secret_sha256, grant_types, scopes, token_format, may_introspect, created_at,
+                   redirect_uris, post_logout_redirect_uris, token_endpoint_auth_method
             FROM clients WHERE client_id = \(id)
             """
         ).first.map(Self.client)
@@ -16,11 +17,14 @@ extension PostgresStore {
             try await rows(
                 """
                 INSERT INTO clients (client_id, name, secret_sha256, grant_types, scopes, token_format,
-                                     may_introspect, created_at)
+                                     may_introspect, created_at, redirect_uris, post_logout_redirect_uris,
+                                     token_endpoint_auth_method)
                 VALUES (\(client.clientID), \(client.name), \(bytes(client.secretDigest)),
                         \(client.grantTypes.map(\.rawValue).joined(separator: " ")),
                         \(client.scopes.map { $0.sorted().joined(separator: " ") }),
-                        \(client.tokenFormat.rawValue), \(client.mayIntrospect), \(client.createdAt))
+                        \(client.tokenFormat.rawValue), \(client.mayIntrospect), \(client.createdAt),
+                        \(client.redirectURIs.joined(separator: " ")), \(client.postLogoutRedirectURIs.joined(separator: " ")),
+                        \(client.authenticationMethod))
                 """)
         } catch where PostgresFailure.isUniqueViolation(error) {
             throw StoreError.alreadyExists("client \(client.clientID)")
@@ -31,7 +35,8 @@ extension PostgresStore {
         // COLLATE "C": byte order, as SQLite sorts text, whatever the database's locale.
         try await rows(
             """
-            SELECT client_id, name, secret_sha256, grant_types, scopes, token_format, may_introspect, created_at
+            SELECT client_id, name, secret_sha256, grant_types, scopes, token_format, may_introspect, created_at,
+                   redirect_uris, post_logout_redirect_uris, token_endpoint_auth_method
             FROM clients ORDER BY created_at, client_id COLLATE "C"
             """
         ).map(Self.client)
@@ -46,13 +51,14 @@ extension PostgresStore {
     }
 
     private static func client(_ row: PostgresRow) throws -> Client {
-        let (clientID, name, secret, grantNames, scopes, tokenFormat, mayIntrospect, createdAt) = try row.decode(
-            (String, String, ByteBuffer, String, String?, String, Bool, Int64).self)
+        let (clientID, name, secret, grantNames, scopes, tokenFormat, mayIntrospect, createdAt, redirectURIs, logoutURIs, method) =
+            try row.decode((String, String, ByteBuffer, String, String?, String, Bool, Int64, String, String, String).self)
         return Client(
             clientID: clientID, name: name, secretDigest: secret.byteArray,
             grantTypes: grantNames.split(separator: " ").compactMap { GrantType(rawValue: String($0)) },
             scopes: scopes.map { Set($0.split(separator: " ").map(String.init)) },
             tokenFormat: AccessTokenFormat(rawValue: tokenFormat) ?? .opaque, mayIntrospect: mayIntrospect,
-            createdAt: createdAt)
+            createdAt: createdAt, redirectURIs: redirectURIs.split(separator: " ").map(String.init),
+            postLogoutRedirectURIs: logoutURIs.split(separator: " ").map(String.init), isPublic: method == "none")
     }
 }

@@ -16,14 +16,17 @@ extension SQLiteStore {
                 try db.execute(
                     sql: """
                         INSERT INTO clients (client_id, name, secret_sha256, grant_types, scopes, token_format,
-                                             may_introspect, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                             may_introspect, created_at, redirect_uris, post_logout_redirect_uris,
+                                             token_endpoint_auth_method)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         client.clientID, client.name, Data(client.secretDigest),
                         client.grantTypes.map(\.rawValue).joined(separator: " "),
                         client.scopes.map { $0.sorted().joined(separator: " ") },
                         client.tokenFormat.rawValue, client.mayIntrospect, client.createdAt,
+                        client.redirectURIs.joined(separator: " "), client.postLogoutRedirectURIs.joined(separator: " "),
+                        client.authenticationMethod,
                     ])
             }
         } catch let error as DatabaseError where error.isUniqueViolation {
@@ -56,6 +59,14 @@ extension SQLiteStore {
             scopes: scopes.map { Set($0.split(separator: " ").map(String.init)) },
             tokenFormat: AccessTokenFormat(rawValue: row["token_format"]) ?? .opaque,
             mayIntrospect: row["may_introspect"],
-            createdAt: row["created_at"])
+            createdAt: row["created_at"],
+            redirectURIs: words(row["redirect_uris"]),
+            postLogoutRedirectURIs: words(row["post_logout_redirect_uris"]),
+            isPublic: row["token_endpoint_auth_method"] == "none")
     }
+}
+
+/// A space-separated column as its words (redirect URIs hold no space, RFC 3986).
+func words(_ text: String) -> [String] {
+    text.split(separator: " ").map(String.init)
 }

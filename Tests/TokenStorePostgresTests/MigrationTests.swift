@@ -25,7 +25,7 @@ import TokenAuthorityTesting
 struct PostgresMigrationTests {
     /// A second file that leaves a trace of each time it runs.
     static let probe = Migration(
-        fileName: "0002_probe.sql",
+        fileName: "9999_probe.sql",
         sql: """
             CREATE TABLE migration_probe (applied integer NOT NULL);
             INSERT INTO migration_probe VALUES (1);
@@ -78,14 +78,14 @@ struct PostgresMigrationTests {
 
     @Test func aMigrationThisBuildDoesNotKnowIsRefused() async throws {
         try await PostgresTestDatabase.withFreshDatabase { settings in
-            // Given a database migrated by a newer build with a second file
+            // Given a database migrated by a newer build with a file more
             try await PostgresDatabase.open(
                 settings, migrations: PostgresDatabase.embeddedMigrations + [Self.probe], now: 0,
                 logger: TestStore.logger
             ).close()
             // When this build, which knows only the embedded files, opens it
             // Then it is refused
-            await #expect(throws: MigrationError.unknownApplied(version: 2, name: "0002_probe.sql")) {
+            await #expect(throws: MigrationError.unknownApplied(version: 9999, name: "9999_probe.sql")) {
                 try await PostgresDatabase.open(settings, now: 0, logger: TestStore.logger)
             }
         }

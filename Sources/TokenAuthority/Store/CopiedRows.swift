@@ -14,7 +14,9 @@ public struct CopiedTable: Sendable, Equatable {
 
     /// The tables a copy moves, each after the tables it refers to. The schema's own
     /// bookkeeping (`schema_migrations`) stays with each database.
-    public static let copiedTables = ["clients", "users", "signing_keys", "refresh_tokens", "access_tokens"]
+    public static let copiedTables = [
+        "clients", "users", "signing_keys", "refresh_tokens", "access_tokens", "sessions", "authorization_codes",
+    ]
 }
 
 /// One column value of a copied row.

@@ -6,7 +6,7 @@ import TokenAuthority
 /// relies on, checked through the store protocols and the rows an operator sees.
 /// Each test target runs `StoreConformance.checks` against its store's harness.
 public enum StoreConformance {
-    public static let checks: [StoreCheck] = tokenChecks + accountChecks + refreshChecks + cleanupChecks
+    public static let checks: [StoreCheck] = tokenChecks + accountChecks + refreshChecks + cleanupChecks + signInChecks
 }
 
 /// One behaviour of the suite, run against a fresh database of the harness.
