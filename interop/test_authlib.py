@@ -149,8 +149,9 @@ def test_password_grant_issues_a_bearer_pair_and_reuses_it(server, method, scope
         first = fetch_password_token(s, server)
         second = fetch_password_token(s, server)
 
-    # docs/token-endpoint.md, "Success": exactly these members (Authlib adds its own `expires_at`).
-    assert set(first) - {"expires_at"} == {"access_token", "refresh_token", "scope", "token_type", "expires_in"}
+    # docs/token-endpoint.md, "Success": exactly these members (Authlib adds its own `expires_at`),
+    # and an ID token for the openid scope (docs/browser-sign-in.md, "OpenID Connect").
+    assert set(first) - {"expires_at"} == {"access_token", "refresh_token", "scope", "token_type", "expires_in", "id_token"}
     assert first["access_token"] and first["refresh_token"]
     assert first["token_type"] == "Bearer"
     assert isinstance(first["expires_in"], int) and 0 < first["expires_in"] <= USER_ACCESS_TOKEN_VALIDITY

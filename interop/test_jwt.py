@@ -66,7 +66,9 @@ def test_a_jwt_access_token_verifies_against_the_published_keys(server, grant, m
 
     # docs/token-endpoint.md, "Success": the token response's members are the same as for opaque
     # tokens.
-    expected = {"access_token", "scope", "token_type", "expires_in"} | ({"refresh_token"} if grant == "password" else set())
+    # A user's token for openid comes with an ID token (docs/browser-sign-in.md, "OpenID Connect").
+    user = {"refresh_token", "id_token"} if "openid" in token["scope"].split() else {"refresh_token"}
+    expected = {"access_token", "scope", "token_type", "expires_in"} | (user if grant == "password" else set())
     assert set(token) - {"expires_at"} == expected
     assert token["token_type"] == "Bearer"
     assert token["scope"] == canonical(scope)

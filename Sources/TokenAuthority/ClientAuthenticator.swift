@@ -15,10 +15,13 @@ public struct ClientAuthenticator: Sendable {
         // (`CredentialCheckGate`), so a burst cannot start more checks than the limit.
         let client = try await CredentialCheckGate.run(.clientAuthentication, {
             TokenMetrics.credentialChecked(.clientSecret)
-            guard let client = try await clients.client(id: credentials.clientID),
-                ClientSecret.matches(credentials.secret, digest: client.secretDigest)
-            else { return nil as Client? }
-            return client
+            guard let client = try await clients.client(id: credentials.clientID) else { return nil as Client? }
+            // A public client names itself and holds no secret; any other proves its secret.
+            switch (client.isPublic, credentials.secret) {
+            case (true, nil): return client
+            case (false, let secret?) where ClientSecret.matches(secret, digest: client.secretDigest): return client
+            default: return nil
+            }
         }, failed: { $0 == nil })
         guard let client else { throw OAuthError.invalidClient }
         return client

@@ -63,7 +63,8 @@ public struct IntrospectionEndpoint: Sendable {
         if let superAdminUsername, credentials.clientID.sameBytes(as: superAdminUsername),
             try await !authenticator.isRegistered(credentials.clientID)
         {
-            guard try await users.authenticate(username: credentials.clientID, password: credentials.secret) != nil
+            guard let password = credentials.secret,
+                try await users.authenticate(username: credentials.clientID, password: password) != nil
             else { throw OAuthError.invalidClient }
             return .superAdmin
         }

@@ -13,6 +13,13 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case serverError = "server_error"
         /// An extension code (RFC 6749 §8.5) for 429: RFC 6749 has none for rate limits.
         case tooManyRequests = "too_many_requests"
+        /// The authorization endpoint's (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6).
+        case unsupportedResponseType = "unsupported_response_type"
+        case loginRequired = "login_required"
+        case accessDenied = "access_denied"
+        /// A protected resource's (RFC 6750 §3.1): the userinfo endpoint.
+        case invalidToken = "invalid_token"
+        case insufficientScope = "insufficient_scope"
     }
 
     public var code: Code

@@ -27,6 +27,14 @@ public struct TokenIssuer: Sendable {
     public func issue(for key: TokenKey, grantType: GrantType, format: AccessTokenFormat = .opaque) async throws
         -> TokenResponse
     {
+        try await issueTokens(for: key, grantType: grantType, format: format).response
+    }
+
+    /// `issue`, also telling which refresh token family the answer belongs to: what an
+    /// authorization code's replay must revoke (RFC 6749 §4.1.2).
+    public func issueTokens(for key: TokenKey, grantType: GrantType, format: AccessTokenFormat = .opaque) async throws
+        -> IssuedTokens
+    {
         let now = clock.now()
         let accessValidity = EpochMilliseconds(settings.accessTokenValidity(for: key.subject)) * 1000
         let policy = IssuancePolicy(
@@ -39,7 +47,8 @@ public struct TokenIssuer: Sendable {
             policy.decide(active) == .reuse
         {
             TokenMetrics.issued(grantType: grantType, format: format, mode: .reused)
-            return try response(for: active, key: key, now: now)
+            return IssuedTokens(
+                response: try response(for: active, key: key, now: now), familyID: active.refreshToken?.familyID)
         }
 
         let access = try await minter.mint(format, for: key, issuedAt: now, expiresAt: now + accessValidity)
@@ -58,7 +67,9 @@ public struct TokenIssuer: Sendable {
         }
         TokenMetrics.issued(grantType: grantType, format: format, mode: outcome.mode)
         // A JWT is never reused (the policy renews), so the ACTIVE token is the one just minted.
-        return try response(for: active, key: key, now: now, minted: access)
+        return IssuedTokens(
+            response: try response(for: active, key: key, now: now, minted: access),
+            familyID: active.refreshToken?.familyID)
     }
 
     private func response(
@@ -93,11 +104,20 @@ private final class IssuanceOutcome: Sendable {
     var mode: TokenMetrics.Mode { decided.withLock { $0 } }
 }
 
-/// A successful token response (RFC 6749 §5.1), with exactly the seed's members.
+/// A token response and the refresh token family it belongs to (`nil` for a client's own token).
+public struct IssuedTokens: Sendable, Equatable {
+    public var response: TokenResponse
+    public var familyID: Int64?
+}
+
+/// A successful token response (RFC 6749 §5.1), with exactly the seed's members, and
+/// an OpenID Connect `id_token` when the scope has `openid` and a user signed in.
 public struct TokenResponse: Sendable, Equatable {
     public var accessToken: String
     public var refreshToken: String?
     public var scope: ScopeSet
+    /// OpenID Connect Core §3.1.3.3.
+    public var idToken: String?
     /// Remaining lifetime in whole seconds, truncated.
     public var expiresIn: Int
 
@@ -116,6 +136,7 @@ public struct TokenResponse: Sendable, Equatable {
         object.add("scope", scope.description)
         object.add("token_type", "Bearer")
         object.add("expires_in", expiresIn)
+        if let idToken { object.add("id_token", idToken) }
         return object.finish()
     }
 }

@@ -52,6 +52,11 @@ public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestCo
             maximumBodySize: maximumBodySize
         ).endpoints)
     router.addRoutes(DiscoveryController(services: services).endpoints)
+    router.addRoutes(
+        SignInController(
+            services: services, pages: services.signInPages, logo: services.signInLogo, maximumBodySize: maximumBodySize
+        ).endpoints)
+    router.addRoutes(UserInfoController(endpoint: services.userInfoEndpoint).endpoints)
     router.addRoutes(HealthController(store: services.store).endpoints)
     router.addRoutes(MetricsController().endpoints)
     // Added after the routes, so it wraps only the answer for a request no route matched

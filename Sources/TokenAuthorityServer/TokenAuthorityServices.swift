@@ -23,6 +23,15 @@ public struct TokenAuthorityServices: Sendable {
     public let revocationEndpoint: RevocationEndpoint
     /// `[security.source_limits]`; `nil` when both limits are 0.
     public let sourceLimiter: SourceFailureLimiter?
+    /// Browser sign-in (docs/browser-sign-in.md): the authorization requests' checks,
+    /// the sessions and codes, the login form's CSRF tokens.
+    public let authorizationRequests: AuthorizationRequestValidator
+    public let signIn: SignInService
+    let loginCSRF: LoginCSRF
+    let signInPages: SignInPages
+    let signInLogo: SignInLogo?
+    /// Finds the user of a Bearer token at `/oauth2/userinfo`.
+    public let userInfoEndpoint: UserInfoEndpoint
 
     /// Opens the configured database (migrated) and wires the rest to it.
     /// - Parameters:
@@ -53,7 +62,11 @@ public struct TokenAuthorityServices: Sendable {
         self.clock = clock
         self.passwordHasher = passwordHasher
         self.store = store
-        cipher = try TokenCipher(keyBytes: try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile))
+        let serverKey = try ServerKeyFile.loadOrCreate(path: configuration.database.keyFile)
+        cipher = try TokenCipher(keyBytes: serverKey)
+        loginCSRF = LoginCSRF(serverKey: serverKey)
+        signInLogo = try SignInLogo.load(configuration.signIn.logoFile)
+        signInPages = try SignInPages(productName: configuration.signIn.productName, hasLogo: signInLogo != nil)
         let scopePolicy = try ScopePolicy(allowedScopes: configuration.oauth.allowedScopes)
         issuer = IssuerName(configuration)
         signingKeys = SigningKeyRing(store: store, cipher: cipher, issuer: issuer, clock: clock)
@@ -70,10 +83,16 @@ public struct TokenAuthorityServices: Sendable {
             superAdminUsername: configuration.superAdmin.createAdminAccount ? configuration.superAdmin.username : nil,
             clock: clock, clientLimiter: clientLimiter)
         revocationEndpoint = RevocationEndpoint(authenticator: authenticator, tokens: store, minter: minter, clock: clock)
+        authorizationRequests = AuthorizationRequestValidator(clients: store, scopePolicy: scopePolicy)
+        signIn = SignInService(
+            store: store, users: users, clock: clock, sessionLifetimeSeconds: configuration.signIn.sessionLifetime)
+        userInfoEndpoint = UserInfoEndpoint(tokens: store, minter: minter, clock: clock)
+        let idTokens = IDTokenMinter(signer: signingKeys, clock: clock)
         tokenEndpoint = TokenEndpoint(
             authenticator: authenticator,
             grants: [
-                PasswordGrant(users: users, scopePolicy: scopePolicy, issuer: tokenIssuer),
+                AuthorizationCodeGrant(store: store, issuer: tokenIssuer, idTokens: idTokens, clock: clock),
+                PasswordGrant(users: users, scopePolicy: scopePolicy, issuer: tokenIssuer, idTokens: idTokens),
                 ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: tokenIssuer),
                 RefreshTokenGrant(
                     store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock),

@@ -37,7 +37,7 @@ public enum Form {
     }
 
     public static func basic(_ credentials: ClientCredentials) -> String {
-        basic(id: credentials.clientID, secret: credentials.secret)
+        basic(id: credentials.clientID, secret: credentials.secret ?? "")
     }
 
     /// `Basic base64(text)`, with `text` sent exactly as given.

@@ -13,7 +13,12 @@ struct ClientCommand: AsyncParsableCommand {
 
         @OptionGroup var options: ConfigOption
         @Option(help: "A name for people.") var name: String
-        @Option(help: "Comma-separated grant types.") var grantTypes = GrantType.defaultForNewClients.map(\.rawValue).joined(separator: ",")
+        @Option(
+            help: """
+                Comma-separated grant types (default: password, client_credentials and refresh_token; with \
+                --redirect-uri also authorization_code; with --public, authorization_code and refresh_token).
+                """)
+        var grantTypes: String?
         @Option(help: "Space-separated scopes the client may be granted (default: every scope).") var scopes: String?
         @Option(help: "opaque or jwt.") var tokenType = "opaque"
         @Option(help: "The client id (default: generated).") var clientID: String?
@@ -22,11 +27,24 @@ struct ClientCommand: AsyncParsableCommand {
         @Flag(help: "Read the client secret as one line from standard input (keeps it out of argv and shell history).")
         var clientSecretStdin = false
         @Flag(help: "May call /oauth2/introspect.") var introspection = false
+        @Option(help: "Where the authorization endpoint may send codes (repeatable; exact match, docs/browser-sign-in.md).")
+        var redirectURI: [String] = []
+        @Option(help: "Where GET /oauth2/logout may send the browser back to (repeatable).")
+        var postLogoutRedirectURI: [String] = []
+        @Flag(help: "A public client (a single-page or native app): no secret, PKCE mandatory.") var `public` = false
         @Flag(help: "Print JSON.") var json = false
+
+        /// The grant types when `--grant-types` is not given.
+        private var defaultGrantTypes: [GrantType] {
+            if `public` { return [.authorizationCode, .refreshToken] }
+            return redirectURI.isEmpty ? GrantType.defaultForNewClients : [.authorizationCode] + GrantType.defaultForNewClients
+        }
 
         func run() async throws {
             var grants: [GrantType] = []
-            for name in grantTypes.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let names = grantTypes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                ?? defaultGrantTypes.map(\.rawValue)
+            for name in names {
                 guard let grant = GrantType(rawValue: name) else {
                     throw CommandError("--grant-types: unknown grant type '\(name)' (known: \(GrantType.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
@@ -37,6 +55,20 @@ struct ClientCommand: AsyncParsableCommand {
                 throw CommandError("--token-type: expected opaque or jwt, found '\(tokenType)'")
             }
             let scopeList = try scopes.map { try ScopeSet(parsing: $0).scopes }
+            for uri in redirectURI + postLogoutRedirectURI {
+                if let problem = RedirectURIRules.problem(uri) { throw CommandError("--redirect-uri: \(problem)") }
+            }
+            if grants.contains(.authorizationCode), redirectURI.isEmpty {
+                throw CommandError("the authorization_code grant needs at least one --redirect-uri")
+            }
+            if `public` {
+                if let refused = grants.first(where: { $0 == .password || $0 == .clientCredentials }) {
+                    throw CommandError(
+                        "--public: a public client cannot keep a secret, so it may not have the \(refused.rawValue) grant")
+                }
+                if introspection { throw CommandError("--public: a public client may not introspect tokens") }
+                if clientSecret != nil || clientSecretStdin { throw CommandError("--public: a public client has no secret") }
+            }
             let id = clientID ?? ClientSecret.generateClientID()
             let store = try await options.openStore()
             if let problem = IdentifierRules.clientIDProblem(id, existing: try await store.clients().map(\.clientID)) {
@@ -58,8 +90,16 @@ struct ClientCommand: AsyncParsableCommand {
             let client = Client(
                 clientID: id, name: name, secretDigest: ClientSecret.digest(secret), grantTypes: grants,
                 scopes: scopeList.map(Set.init), tokenFormat: format, mayIntrospect: introspection,
-                createdAt: Clock.system.now())
+                createdAt: Clock.system.now(), redirectURIs: redirectURI, postLogoutRedirectURIs: postLogoutRedirectURI,
+                isPublic: `public`)
             try await store.createClient(client)
+            if `public` {
+                // The secret drawn above stays unknown to everyone: no secret opens a public client.
+                if json { return try printJSON(["client_id": id]) }
+                print("client_id:     \(id)")
+                print("A public client has no secret: it names itself with client_id and must use PKCE.")
+                return
+            }
             if json {
                 try printJSON(["client_id": id, "client_secret": secret])
             } else {
@@ -114,7 +154,8 @@ struct ClientCommand: AsyncParsableCommand {
 /// A client as `client list|show` print it: never its secret.
 struct ClientView: Encodable {
     enum CodingKeys: CodingKey {
-        case client_id, name, grant_types, scopes, token_type, introspection, created_at
+        case client_id, name, grant_types, scopes, token_type, introspection, token_endpoint_auth_method,
+            redirect_uris, post_logout_redirect_uris, created_at
     }
 
     var client_id: String
@@ -123,6 +164,10 @@ struct ClientView: Encodable {
     var scopes: [String]?
     var token_type: String
     var introspection: Bool
+    /// `client_secret_basic` (a secret, sent in Basic or the body) or `none` (a public client).
+    var token_endpoint_auth_method: String
+    var redirect_uris: [String]
+    var post_logout_redirect_uris: [String]
     var created_at: String
 
     init(_ client: Client) {
@@ -132,6 +177,9 @@ struct ClientView: Encodable {
         scopes = client.scopes?.sorted()
         token_type = client.tokenFormat.rawValue
         introspection = client.mayIntrospect
+        token_endpoint_auth_method = client.authenticationMethod
+        redirect_uris = client.redirectURIs
+        post_logout_redirect_uris = client.postLogoutRedirectURIs
         created_at = iso8601(client.createdAt)
     }
 
@@ -144,6 +192,9 @@ struct ClientView: Encodable {
         try container.encode(scopes, forKey: .scopes)
         try container.encode(token_type, forKey: .token_type)
         try container.encode(introspection, forKey: .introspection)
+        try container.encode(token_endpoint_auth_method, forKey: .token_endpoint_auth_method)
+        try container.encode(redirect_uris, forKey: .redirect_uris)
+        try container.encode(post_logout_redirect_uris, forKey: .post_logout_redirect_uris)
         try container.encode(created_at, forKey: .created_at)
     }
 
@@ -157,6 +208,9 @@ struct ClientView: Encodable {
         scopes:        \(scopes?.joined(separator: " ") ?? "(every scope)")
         token_type:    \(token_type)
         introspection: \(introspection)
+        auth_method:   \(token_endpoint_auth_method)
+        redirect_uris: \(redirect_uris.isEmpty ? "(none)" : redirect_uris.joined(separator: " "))
+        logout_uris:   \(post_logout_redirect_uris.isEmpty ? "(none)" : post_logout_redirect_uris.joined(separator: " "))
         created_at:    \(created_at)
         """
     }

@@ -23,9 +23,10 @@ extension ReuseModeServerOverHTTPS {
             // When the client sends the seed's request over HTTPS, authenticating with HTTP Basic
             let reply = try await server.postToken(seedRequestBody, client: client)
 
-            // Then it gets exactly the members of the seed's sample response, never cached
+            // Then it gets the members of the seed's sample response, and for openid an ID token
+            // (docs/browser-sign-in.md, "OpenID Connect"), never cached
             #expect(reply.status == 200, "\(reply)")
-            #expect(reply.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in"])
+            #expect(reply.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in", "id_token"])
             #expect(reply.string("scope") == "openid")
             #expect(reply.string("token_type") == "Bearer")
             #expect((3598...3600).contains(try #require(reply.int("expires_in"))))
@@ -104,7 +105,7 @@ extension RenewalModeServerOverHTTPS {
             // Then the second answer carries a new access token and a new refresh token
             #expect(first.status == 200, "\(first)")
             #expect(second.status == 200, "\(second)")
-            #expect(second.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in"])
+            #expect(second.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in", "id_token"])
             #expect(second.string("access_token") != first.string("access_token"))
             #expect(second.string("refresh_token") != first.string("refresh_token"))
             #expect((3598...3600).contains(try #require(second.int("expires_in"))))

@@ -289,7 +289,7 @@ struct SeedCurlTests {
 
             // Then curl gets 200 and exactly the seed's members, for openid
             #expect(sampleRun.status == 0 && sample.status == 200, "\(sample) \(redacted(sampleRun))")
-            #expect(sample.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in"], "\(sample)")
+            #expect(sample.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in", "id_token"], "\(sample)")
             #expect(sample.string("scope") == "openid")
             let accessToken = try #require(sample.string("access_token"))
 

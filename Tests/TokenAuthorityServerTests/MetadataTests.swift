@@ -24,9 +24,24 @@ struct MetadataTests {
             #expect(reply["introspection_endpoint"] == .string(issuer + "/oauth2/introspect"))
             #expect(reply["revocation_endpoint"] == .string(issuer + "/oauth2/revoke"))
             #expect(reply["jwks_uri"] == .string(issuer + "/oauth2/jwks"))
-            #expect(reply["grant_types_supported"] == .array(["password", "client_credentials", "refresh_token"]))
-            #expect(reply["token_endpoint_auth_methods_supported"] == .array(["client_secret_basic", "client_secret_post"]))
-            #expect(reply["response_types_supported"] == .array([]))
+            #expect(reply["authorization_endpoint"] == .string(issuer + "/oauth2/authorize"))
+            #expect(reply["userinfo_endpoint"] == .string(issuer + "/oauth2/userinfo"))
+            #expect(reply["end_session_endpoint"] == .string(issuer + "/oauth2/logout"))
+            #expect(
+                reply["grant_types_supported"]
+                    == .array(["authorization_code", "password", "client_credentials", "refresh_token"]))
+            // and, endpoint by endpoint, the client authentication methods it accepts
+            #expect(
+                reply["token_endpoint_auth_methods_supported"]
+                    == .array(["client_secret_basic", "client_secret_post", "none"]))
+            #expect(
+                reply["revocation_endpoint_auth_methods_supported"]
+                    == .array(["client_secret_basic", "client_secret_post", "none"]))
+            #expect(
+                reply["introspection_endpoint_auth_methods_supported"]
+                    == .array(["client_secret_basic", "client_secret_post"]))
+            #expect(reply["response_types_supported"] == .array(["code"]))
+            #expect(reply["code_challenge_methods_supported"] == .array(["S256"]))
             // and the scopes it can name: the client's list and the plain allowed_scopes entries, no regex
             #expect(reply["scopes_supported"] == .array(["openid", "read", "write"]))
         }

@@ -71,10 +71,10 @@ struct TokenSuccessResponseTests {
             // When it authenticates in the body, for either grant
             let password = try await server.token([
                 ("grant_type", "password"), ("username", "alice"), ("password", "wonderland"),
-                ("client_id", client.clientID), ("client_secret", client.secret),
+                ("client_id", client.clientID), ("client_secret", client.secret ?? ""),
             ])
             let clientCredentials = try await server.token([
-                ("client_id", client.clientID), ("client_secret", client.secret), ("grant_type", "client_credentials"),
+                ("client_id", client.clientID), ("client_secret", client.secret ?? ""), ("grant_type", "client_credentials"),
             ])
 
             // Then both succeed
@@ -90,7 +90,7 @@ struct TokenSuccessResponseTests {
             let client = try await server.client("my client+id")
 
             // When it sends Basic base64("my+client%2Bid:" + encoded secret)
-            let encoded = Form.basic(raw: "my+client%2Bid:\(Form.component(client.secret))")
+            let encoded = Form.basic(raw: "my+client%2Bid:\(Form.component(client.secret ?? ""))")
             let reply = try await server.postToken(body: "grant_type=client_credentials", authorization: encoded)
 
             // Then it is authenticated as "my client+id"

@@ -16,10 +16,7 @@ public enum ClientSecret {
 
     /// 32 random bytes (256 bits), base64url without padding: 43 characters.
     public static func generate() -> String {
-        Data(secureRandomBytes(32)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(secureRandomBytes(32))
     }
 
     /// 24 random letters and digits (about 143 bits). Never starts with "-", which

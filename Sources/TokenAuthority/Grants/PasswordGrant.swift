@@ -4,11 +4,13 @@ public struct PasswordGrant: GrantHandler {
     private let users: UserAuthenticator
     private let scopePolicy: ScopePolicy
     private let issuer: TokenIssuer
+    private let idTokens: IDTokenMinter
 
-    public init(users: UserAuthenticator, scopePolicy: ScopePolicy, issuer: TokenIssuer) {
+    public init(users: UserAuthenticator, scopePolicy: ScopePolicy, issuer: TokenIssuer, idTokens: IDTokenMinter) {
         self.users = users
         self.scopePolicy = scopePolicy
         self.issuer = issuer
+        self.idTokens = idTokens
     }
 
     public func handle(_ form: FormParameters, client: Client) async throws -> TokenResponse {
@@ -21,6 +23,9 @@ public struct PasswordGrant: GrantHandler {
         }
         let scope = scopePolicy.grantedScope(requested: requested, clientScopes: client.scopes)
         let key = TokenKey(clientID: client.clientID, subject: .user(user.username), scope: scope)
-        return try await issuer.issue(for: key, grantType: grantType, format: client.tokenFormat)
+        let response = try await issuer.issue(for: key, grantType: grantType, format: client.tokenFormat)
+        // As WSO2 Identity Server does, `openid` gets an ID token here too, its auth_time now.
+        return try await idTokens.adding(
+            to: response, username: user.username, clientID: client.clientID, authTime: nil, nonce: nil)
     }
 }

@@ -27,6 +27,10 @@ public struct RefreshTokenGrant: GrantHandler {
         let digest = TokenCipher.digest(of: presented)
         let now = clock.now()
         let access = try await newAccessToken(for: client, digest: digest, requestedScope: requestedScope, now: now)
+        // A public client's refresh token rotates on every use, whatever renew_refresh_token
+        // says: it has no secret, so only rotation detects a stolen one (RFC 9700 §2.2.2).
+        var settings = settings
+        if client.isPublic { settings.renewRefreshToken = true }
         let policy = RefreshPolicy(
             clientID: client.clientID, requestedScope: requestedScope, settings: settings, now: now,
             newAccess: access.sealed, newRefresh: try cipher.seal(TokenCipher.newToken()))

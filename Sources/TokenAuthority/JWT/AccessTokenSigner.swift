@@ -32,6 +32,9 @@ public struct SignedAccessToken: Sendable, Equatable {
 public protocol AccessTokenSigner: Sendable {
     func sign(_ claims: AccessTokenClaims) async throws -> SignedAccessToken
 
+    /// An OpenID Connect ID token, signed with the same current key.
+    func signIDToken(_ claims: IDTokenClaims) async throws -> String
+
     /// The `jti` of `token` when it is a JWT whose signature verifies with one of
     /// the published keys; `nil` otherwise. Expiry and state are the database's
     /// business, not the signature's.

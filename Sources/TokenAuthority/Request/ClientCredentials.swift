@@ -1,18 +1,21 @@
 import Foundation
 
-/// The id and secret a client authenticates with (RFC 6749 §2.3.1).
+/// The id and secret a client authenticates with (RFC 6749 §2.3.1), or the id alone
+/// of a public client (`token_endpoint_auth_method = none`, RFC 7591 §2).
 public struct ClientCredentials: Sendable, Equatable {
     public var clientID: String
-    public var secret: String
+    /// `nil`: `client_id` alone, which only a public client may send.
+    public var secret: String?
 
-    public init(clientID: String, secret: String) {
+    public init(clientID: String, secret: String?) {
         self.clientID = clientID
         self.secret = secret
     }
 
     /// Picks the credentials of a request: HTTP Basic (`client_secret_basic`) or
-    /// `client_id`/`client_secret` in the body (`client_secret_post`); both at once
-    /// is `invalid_request` (docs/token-endpoint.md). `nil` when the request carries neither.
+    /// `client_id`/`client_secret` in the body (`client_secret_post`), or `client_id` alone
+    /// (`none`, a public client); two methods at once is `invalid_request`
+    /// (docs/token-endpoint.md). `nil` when the request carries none.
     public static func from(
         authorization: String?, form: FormParameters
     ) throws(OAuthError) -> ClientCredentials? {
@@ -23,10 +26,10 @@ public struct ClientCredentials: Sendable, Equatable {
         }
         if let basic { return basic }
         guard inBody else { return nil }
-        guard let id = form["client_id"], let secret = form["client_secret"] else {
-            throw OAuthError.invalidClient.with(description: "Client authentication failed: client_id and client_secret are both required.")
+        guard let id = form["client_id"] else {
+            throw OAuthError.invalidClient.with(description: "Client authentication failed: client_secret without client_id.")
         }
-        return ClientCredentials(clientID: id, secret: secret)
+        return ClientCredentials(clientID: id, secret: form["client_secret"])
     }
 
     /// `Basic base64(form-encoded id ":" form-encoded secret)`. A header of another

@@ -79,6 +79,12 @@ public enum ConfigurationLoader {
 
         try readSecurity(&reader, into: &config.security)
         try readLogging(&reader, into: &config.logging)
+        try reader.read("sign_in.product_name", into: &config.signIn.productName)
+        guard (1...80).contains(config.signIn.productName.count) else {
+            throw reader.error(at: "sign_in.product_name", "must be 1 to 80 characters")
+        }
+        config.signIn.logoFile = try reader.optionalString("sign_in.logo_file")
+        try reader.readDuration("sign_in.session_lifetime", into: &config.signIn.sessionLifetime)
 
         for (name, value) in [
             ("server.hostname", config.server.hostname), ("database.path", config.database.path),

@@ -45,6 +45,9 @@ import TokenAuthority
 /// | `security.http.request_timeout` | duration | `"30s"` (to send a whole request; then the connection closes) |
 /// | `logging.level` | `"trace"`, `"debug"`, `"info"`, `"notice"`, `"warning"`, `"error"`, `"critical"` | `"info"` (the `LOG_LEVEL` environment variable overrides it) |
 /// | `logging.format` | `"text"` or `"json"` | `"text"` (one line per event, `key=value` or a JSON object) |
+/// | `sign_in.product_name` | string, 1–80 characters | `"token-authority"` (the login page's title) |
+/// | `sign_in.logo_file` | path to a PNG or SVG of at most 256 KiB | absent (no logo) |
+/// | `sign_in.session_lifetime` | duration | `"8h"` (how long a login page session lasts) |
 ///
 /// Durations are `"90s"`, `"5m"`, `"1h"`, `"1d"` or an integer of seconds.
 public struct DeploymentConfiguration: Sendable {
@@ -71,6 +74,14 @@ public struct DeploymentConfiguration: Sendable {
     public struct JWT: Sendable {
         /// A PEM ECDSA P-256 private key; `nil`: the key is managed in the database.
         public var signingKey: String?
+    }
+
+    /// The login page and its sessions (docs/browser-sign-in.md).
+    public struct SignIn: Sendable {
+        public var productName = "token-authority"
+        public var logoFile: String?
+        /// Seconds.
+        public var sessionLifetime = 8 * 3600
     }
 
     public struct TokenCleanup: Sendable {
@@ -100,6 +111,7 @@ public struct DeploymentConfiguration: Sendable {
     public var tokenCleanup = TokenCleanup()
     public var security = SecuritySettings()
     public var logging = Logging()
+    public var signIn = SignIn()
 
     public init() {}
 

@@ -35,6 +35,24 @@ actor SigningKeyRing: AccessTokenSigner {
     }
 
     func sign(_ claims: AccessTokenClaims) async throws -> SignedAccessToken {
+        let keyID = try await currentKey()
+        var header = JWTHeader()
+        header.typ = "at+jwt"  // RFC 9068 §2.1
+        let token = try await keys.sign(
+            AccessTokenPayload(claims, issuer: issuer.current), kid: JWKIdentifier(string: keyID), header: header)
+        return SignedAccessToken(token: token, keyID: keyID)
+    }
+
+    func signIDToken(_ claims: IDTokenClaims) async throws -> String {
+        let keyID = try await currentKey()
+        var header = JWTHeader()
+        header.typ = "JWT"
+        return try await keys.sign(
+            IDTokenPayload(claims, issuer: issuer.current), kid: JWKIdentifier(string: keyID), header: header)
+    }
+
+    /// The current key's id, read again from the database once `recheckInterval` has passed.
+    private func currentKey() async throws -> String {
         if checkedAt.map({ ContinuousClock.now - $0 >= Self.recheckInterval }) ?? true {
             let now = ContinuousClock.now
             if try await store.currentSigningKeyID() != currentKeyID { try await reload() }
@@ -45,11 +63,7 @@ actor SigningKeyRing: AccessTokenSigner {
         guard let keyID = currentKeyID else {
             throw OAuthError.serverError.with(description: "There is no JWT signing key.")
         }
-        var header = JWTHeader()
-        header.typ = "at+jwt"  // RFC 9068 §2.1
-        let token = try await keys.sign(
-            AccessTokenPayload(claims, issuer: issuer.current), kid: JWKIdentifier(string: keyID), header: header)
-        return SignedAccessToken(token: token, keyID: keyID)
+        return keyID
     }
 
     func verifiedTokenID(of token: String) async -> String? {

@@ -42,7 +42,7 @@ extension MultiInstanceTests {
         let second = try await runSeed(Seed004.sampleRequest, ["<base64encoded clientId:clientSecrect>": basic])
         // Then both get 200 with the same token: the reuse rule holds across instances
         #expect(first.status == 200 && second.status == 200, "\(first) \(second)")
-        #expect(first.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in"], "\(first)")
+        #expect(first.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in", "id_token"], "\(first)")
         let accessToken = try #require(first.accessToken)
         #expect(second.accessToken == accessToken)
         // And each instance served one of them (nginx's round robin), the second reusing the first's row

@@ -43,6 +43,10 @@ func expectTokenResponse(
     #expect(reply.status == 200, "\(reply)", sourceLocation: sourceLocation)
     var expected: Set<String> = ["access_token", "scope", "token_type", "expires_in"]
     if withRefreshToken { expected.insert("refresh_token") }
+    // A user's sign-in with openid also answers an ID token (docs/browser-sign-in.md, "OpenID Connect").
+    if withRefreshToken, reply.members.contains("id_token"), reply.scope?.split(separator: " ").contains("openid") == true {
+        expected.insert("id_token")
+    }
     #expect(reply.members == expected, "members of \(reply)", sourceLocation: sourceLocation)
     #expect(reply["token_type"] == "Bearer", sourceLocation: sourceLocation)
     #expect(reply.accessToken?.isEmpty == false, sourceLocation: sourceLocation)
