@@ -39,14 +39,17 @@ public enum Fixtures {
     public static func registerClient(
         in store: any ClientStore, id: String = "client-\(UUID().uuidString)",
         grantTypes: [GrantType] = GrantType.defaultForNewClients, scopes: Set<String>? = nil,
-        mayIntrospect: Bool = false, tokenFormat: AccessTokenFormat = .opaque
+        mayIntrospect: Bool = false, tokenFormat: AccessTokenFormat = .opaque, redirectURIs: [String] = [],
+        postLogoutRedirectURIs: [String] = [], isPublic: Bool = false
     ) async throws -> ClientCredentials {
         let secret = ClientSecret.generate()
         try await store.createClient(
             Client(
                 clientID: id, name: id, secretDigest: ClientSecret.digest(secret), grantTypes: grantTypes,
-                scopes: scopes, tokenFormat: tokenFormat, mayIntrospect: mayIntrospect, createdAt: 0))
-        return ClientCredentials(clientID: id, secret: secret)
+                scopes: scopes, tokenFormat: tokenFormat, mayIntrospect: mayIntrospect, createdAt: 0,
+                redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, isPublic: isPublic))
+        // A public client is known by its id alone.
+        return ClientCredentials(clientID: id, secret: isPublic ? nil : secret)
     }
 
     /// Registers a user of the password grant, hashed with the cheap test cost.

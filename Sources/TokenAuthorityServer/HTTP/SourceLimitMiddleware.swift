@@ -16,9 +16,12 @@ struct SourceLimitMiddleware: RouterMiddleware {
     let limiter: SourceFailureLimiter
     /// `trusted_proxies`, as `AppRequestContext.sourceKey` spells them.
     let trustedProxies: Set<String>
+    /// The login form's refusal is a page, as the rest of it (docs/browser-sign-in.md).
+    let pages: SignInPages
 
-    init(limiter: SourceFailureLimiter, trustedProxies: [String]) {
+    init(limiter: SourceFailureLimiter, trustedProxies: [String], pages: SignInPages) {
         self.limiter = limiter
+        self.pages = pages
         self.trustedProxies = Set(trustedProxies.compactMap { try? SocketAddress(ipAddress: $0, port: 0).ipAddress })
     }
 
@@ -30,7 +33,7 @@ struct SourceLimitMiddleware: RouterMiddleware {
         }
         if let refusal = limiter.refusal(for: source) {
             context.outcome.error = refusal
-            return OAuthHTTP.response(for: refusal)
+            return request.uri.path == "/oauth2/login" ? pages.tooManyAttempts(refusal) : OAuthHTTP.response(for: refusal)
         }
         let gate = CredentialCheckGate(limiter: limiter, source: source)
         let response = try await CredentialCheckGate.$current.withValue(gate) { try await next(request, context) }

@@ -189,9 +189,7 @@ struct SignInController {
                 ])
         } catch let error as OAuthError where error.status == 429 {
             context.outcome.error = error
-            return pages.message(
-                title: "Too many attempts", text: "Too many failed sign-ins from your network. Try again in a minute.",
-                status: .tooManyRequests, extraHeaders: [.retryAfter: String(error.retryAfter ?? 60)])
+            return pages.tooManyAttempts(error)
         } catch let failure as StoreUnavailable {
             context.logger.error("the database is unavailable", metadata: ["error": "\(failure)"])
             context.outcome.error = .serviceUnavailable

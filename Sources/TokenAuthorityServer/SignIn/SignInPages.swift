@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
+import TokenAuthority
 
 /// The pages of browser sign-in (docs/browser-sign-in.md, "The login page"),
 /// rendered on the server from Mustache templates: no JavaScript, nothing loaded from
@@ -51,6 +52,13 @@ struct SignInPages: Sendable {
         var values = common(title: title)
         values["text"] = text
         return page("message", values, status: status, extraHeaders: extraHeaders)
+    }
+
+    /// `[security.source_limits]` reached on the login form: 429 with `Retry-After`.
+    func tooManyAttempts(_ refusal: OAuthError) -> Response {
+        message(
+            title: "Too many attempts", text: "Too many failed sign-ins from your network. Try again in a minute.",
+            status: .tooManyRequests, extraHeaders: [.retryAfter: String(refusal.retryAfter ?? 60)])
     }
 
     private func common(title: String) -> [String: Any] {
