@@ -27,13 +27,17 @@ struct TokenCleanupService: Service {
     static let firstPurgeDelay: Duration = .seconds(2)
 
     static func registerMetrics() {
-        _ = (deletedAccessTokens, deletedRefreshTokens)
+        _ = (deletedAccessTokens, deletedRefreshTokens, deletedSessions, deletedCodes)
     }
 
     private static let deletedAccessTokens = Counter(
         label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "access_tokens")])
     private static let deletedRefreshTokens = Counter(
         label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "refresh_tokens")])
+    private static let deletedSessions = Counter(
+        label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "sessions")])
+    private static let deletedCodes = Counter(
+        label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "authorization_codes")])
 
     let store: any TokenDatabase
     let clock: TokenAuthority.Clock
@@ -77,11 +81,14 @@ struct TokenCleanupService: Service {
                 now: clock.now(), retainFor: EpochMilliseconds(settings.retainInactiveTokensFor) * 1000)
             Self.deletedAccessTokens.increment(by: deleted.accessTokens)
             Self.deletedRefreshTokens.increment(by: deleted.refreshTokens)
+            Self.deletedSessions.increment(by: deleted.sessions)
+            Self.deletedCodes.increment(by: deleted.authorizationCodes)
             guard deleted.total > 0 else { return }
             logger.info(
                 "token cleanup deleted rows no longer needed",
                 metadata: [
                     "access_tokens": "\(deleted.accessTokens)", "refresh_tokens": "\(deleted.refreshTokens)",
+                    "sessions": "\(deleted.sessions)", "authorization_codes": "\(deleted.authorizationCodes)",
                     "duration": "\(ContinuousClock.now - started)",
                 ])
         } catch where error is CancellationError || Task.isCancelled {

@@ -33,6 +33,10 @@ extension PostgresStore {
                     connection, logger: logger, table: .accessTokens, cutoff: cutoff, batchSize: batchSize)
                 count.refreshTokens = try await Self.purge(
                     connection, logger: logger, table: .refreshTokens, cutoff: cutoff, batchSize: batchSize)
+                count.sessions = try await Self.purge(
+                    connection, logger: logger, table: .sessions, cutoff: cutoff, batchSize: batchSize)
+                count.authorizationCodes = try await Self.purge(
+                    connection, logger: logger, table: .authorizationCodes, cutoff: cutoff, batchSize: batchSize)
                 try await connection.rows("SELECT pg_advisory_unlock(\(AdvisoryLock.purge))", logger: logger)
                 return count
             } catch {
@@ -44,12 +48,14 @@ extension PostgresStore {
     }
 
     private enum PurgedTable {
-        case accessTokens, refreshTokens
+        case accessTokens, refreshTokens, sessions, authorizationCodes
 
         var name: String {
             switch self {
             case .accessTokens: "access_tokens"
             case .refreshTokens: "refresh_tokens"
+            case .sessions: "sessions"
+            case .authorizationCodes: "authorization_codes"
             }
         }
 
@@ -71,6 +77,12 @@ extension PostgresStore {
                     SELECT 1 FROM refresh_tokens f
                     WHERE f.family_id = refresh_tokens.family_id AND f.state = 'ACTIVE' AND f.expires_at >= $1))
                 """
+            case .sessions:
+                // Ended (logout) or expired before the cutoff.
+                "((ended_at IS NOT NULL AND ended_at < $1) OR expires_at < $1)"
+            case .authorizationCodes:
+                // Expired before the cutoff: presented again after that, a code is only unknown.
+                "expires_at < $1"
             }
         }
     }

@@ -51,8 +51,17 @@ extension SQLiteStore {
             table: "access_tokens", where: Self.purgeableAccessToken, cutoff: cutoff, batchSize: batchSize)
         count.refreshTokens = try await purge(
             table: "refresh_tokens", where: Self.purgeableRefreshToken, cutoff: cutoff, batchSize: batchSize)
+        count.sessions = try await purge(
+            table: "sessions", where: Self.purgeableSession, cutoff: cutoff, batchSize: batchSize)
+        count.authorizationCodes = try await purge(
+            table: "authorization_codes", where: Self.purgeableCode, cutoff: cutoff, batchSize: batchSize)
         return count
     }
+
+    /// A session ended (logout) or expired before the cutoff.
+    static let purgeableSession = "(ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ?"
+    /// A code expired before the cutoff: presented again after that, it is only unknown.
+    static let purgeableCode = "expires_at < ?"
 
     /// Every `?` is the cutoff. The refresh token of an access row is "gone" when
     /// `refresh_token_id` is NULL (client tokens, or set NULL by a deletion).

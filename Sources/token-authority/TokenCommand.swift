@@ -71,9 +71,14 @@ struct TokenCommand: AsyncParsableCommand {
                 now: Clock.system.now(),
                 retainFor: EpochMilliseconds(configuration.tokenCleanup.retainInactiveTokensFor) * 1000)
             if json {
-                return try printJSON(["access_tokens": deleted.accessTokens, "refresh_tokens": deleted.refreshTokens])
+                return try printJSON([
+                    "access_tokens": deleted.accessTokens, "refresh_tokens": deleted.refreshTokens,
+                    "sessions": deleted.sessions, "authorization_codes": deleted.authorizationCodes,
+                ])
             }
-            print("deleted \(deleted.accessTokens) access token rows and \(deleted.refreshTokens) refresh token rows")
+            print(
+                "deleted \(deleted.accessTokens) access token rows, \(deleted.refreshTokens) refresh token rows, "
+                    + "\(deleted.sessions) sessions and \(deleted.authorizationCodes) authorization codes")
         }
     }
 }

@@ -50,7 +50,7 @@ struct PurgeTests {
             #expect(purge.status == 0, "\(purge)")
             let counts = try #require(
                 try JSONSerialization.jsonObject(with: Data(purge.stdout.utf8)) as? [String: Int], "\(purge)")
-            #expect(counts == ["access_tokens": 1, "refresh_tokens": 1])
+            #expect(counts == ["access_tokens": 1, "refresh_tokens": 1, "sessions": 0, "authorization_codes": 0])
             // And the user's rows are gone
             #expect(try await deployment.tokens(of: userClient.id).isEmpty)
             #expect(try await deployment.count("refresh_tokens") == 0)
@@ -65,7 +65,9 @@ struct PurgeTests {
 
             // Then nothing is left to delete
             #expect(second.status == 0, "\(second)")
-            #expect(second.stdout == "deleted 0 access token rows and 0 refresh token rows\n", "\(second)")
+            #expect(
+                second.stdout == "deleted 0 access token rows, 0 refresh token rows, 0 sessions and 0 authorization codes\n",
+                "\(second)")
         }
     }
 

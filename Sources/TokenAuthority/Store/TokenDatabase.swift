@@ -34,13 +34,19 @@ public struct StoreUnavailable: Error, CustomStringConvertible {
 public struct TokenPurgeCount: Sendable, Equatable {
     public var accessTokens: Int
     public var refreshTokens: Int
+    /// Login sessions ended or expired (docs/browser-sign-in.md).
+    public var sessions: Int
+    /// Authorization codes expired.
+    public var authorizationCodes: Int
 
-    public init(accessTokens: Int = 0, refreshTokens: Int = 0) {
+    public init(accessTokens: Int = 0, refreshTokens: Int = 0, sessions: Int = 0, authorizationCodes: Int = 0) {
         self.accessTokens = accessTokens
         self.refreshTokens = refreshTokens
+        self.sessions = sessions
+        self.authorizationCodes = authorizationCodes
     }
 
-    public var total: Int { accessTokens + refreshTokens }
+    public var total: Int { accessTokens + refreshTokens + sessions + authorizationCodes }
 }
 
 /// Deletes the token rows nothing needs any more (docs/storage.md, "Cleanup").

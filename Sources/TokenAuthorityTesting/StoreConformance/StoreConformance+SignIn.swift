@@ -87,6 +87,25 @@ extension StoreConformance {
             try await store.recordAuthorizationCodeFamily(digest: secondDigest, familyID: secondFamily, at: 4002)
             #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 0)
         },
+        StoreCheck("cleanup deletes sessions ended or expired, and codes expired, longer than retain ago") { fixture in
+            let store = fixture.store
+            for (byte, expiresAt) in [(UInt8(1), EpochMilliseconds(5000)), (2, 50_000), (3, 50_000)] {
+                try await store.createSession(
+                    NewSession(digest: Array(repeating: byte, count: 32), username: "alice", authTime: 1, createdAt: 1, expiresAt: expiresAt))
+            }
+            _ = try await store.endSession(digest: Array(repeating: 2, count: 32), at: 6000)
+            try await store.createAuthorizationCode(code(digest: 5, at: 1000))
+            try await store.createAuthorizationCode(code(digest: 6, at: 9000))
+            // At 10 000 with 3 000 retained: session 1 expired at 5 000 and session 2 ended at 6 000
+            // go; session 3 and both codes (expiring at 61 000 and 69 000) stay
+            #expect(try await store.purgeTokens(now: 10_000, retainFor: 3000) == TokenPurgeCount(sessions: 2))
+            #expect(try await store.liveSession(digest: Array(repeating: 3, count: 32), at: 10_000) != nil)
+            // At 65 000: session 3 (expired at 50 000) and code 5 go, code 6 stays
+            #expect(
+                try await store.purgeTokens(now: 65_000, retainFor: 3000)
+                    == TokenPurgeCount(sessions: 1, authorizationCodes: 1))
+            #expect(try await fixture.count("SELECT count(*) FROM authorization_codes") == 1)
+        },
         StoreCheck("clients keep their redirect URIs, logout URIs and whether they are public") { fixture in
             let client = Client(
                 clientID: "spa", name: "SPA", secretDigest: Array(repeating: 1, count: 32),
