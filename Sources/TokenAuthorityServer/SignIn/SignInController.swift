@@ -40,7 +40,7 @@ struct SignInController {
                     redirectURI: authorization.redirectURI,
                     error: OAuthError(.loginRequired, "The user is not signed in."), state: authorization.state)
             }
-            return loginPage(for: authorization)
+            return loginPage(for: authorization, csrfCookie: request.cookies[LoginCSRF.cookieName]?.value)
         }
     }
 
@@ -52,12 +52,13 @@ struct SignInController {
             [("code", code), ("state", authorization.state), ("iss", services.issuer.current)])
     }
 
-    /// The login page, with a fresh CSRF cookie and the form's token for it.
+    /// The login page, with the form's token for the browser's CSRF cookie: the one it
+    /// has, so that two tabs on the login page both work, or a new one.
     private func loginPage(
-        for authorization: AuthorizationRequest, username: String = "", error: String? = nil,
+        for authorization: AuthorizationRequest, csrfCookie: String?, username: String = "", error: String? = nil,
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        let cookie = ClientSecret.generate()
+        let cookie = csrfCookie.flatMap { Base64URL.isEncoding($0, ofByteCount: 32) ? $0 : nil } ?? ClientSecret.generate()
         var headers = HTTPFields()
         headers[.setCookie] = Cookie(
             name: LoginCSRF.cookieName, value: cookie, path: "/", secure: true, httpOnly: true, sameSite: .strict
@@ -94,8 +95,8 @@ struct SignInController {
                 let (cookie, _) = try await services.signIn.signIn(username: username, password: password)
             else {
                 return loginPage(
-                    for: authorization, username: username, error: "The username or password is incorrect.",
-                    status: .unauthorized)
+                    for: authorization, csrfCookie: request.cookies[LoginCSRF.cookieName]?.value, username: username,
+                    error: "The username or password is incorrect.", status: .unauthorized)
             }
             var headers: HTTPFields = [.location: "/oauth2/authorize?" + Self.dropping("prompt", from: authorization.query)]
             headers[.cacheControl] = "no-store"

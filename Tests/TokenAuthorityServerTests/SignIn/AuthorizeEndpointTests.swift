@@ -114,6 +114,19 @@ struct AuthorizeEndpointTests {
         }
     }
 
+    @Test("two login pages open in one browser both sign in: the CSRF cookie is kept, not replaced")
+    func twoTabs() async throws {
+        try await TestServer.with(Self.configure) { server in
+            try await server.user("alice", password: "pw")
+            let app = try await server.app()
+            let browser = Browser(server)
+            let first = try await browser.get(app.authorizeURI())
+            _ = try await browser.get(app.authorizeURI(state: "second-tab"))
+            let login = try await browser.submitLogin(page: first, username: "alice", password: "pw")
+            #expect(login.status == 303, "\(login)")
+        }
+    }
+
     @Test("a form without the right CSRF token is refused with a page and opens no session")
     func csrf() async throws {
         try await TestServer.with(Self.configure) { server in
