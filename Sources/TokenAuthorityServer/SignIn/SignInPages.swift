@@ -80,11 +80,13 @@ struct SignInPages: Sendable {
     }
 
     /// Never cached, never framed (clickjacking), never leaking the URL (it holds the
-    /// request's state) to another site, nothing but this server's own resources.
+    /// request's state) to another site, nothing but this server's own resources. No
+    /// `form-action`: browsers apply it to the redirects after the login form, and the
+    /// last of them goes to the app's redirect URI, on another origin.
     static let securityHeaders: HTTPFields = [
         .cacheControl: "no-store",
         OAuthHTTP.pragma: "no-cache",
-        .contentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        .contentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'",
         HTTPField.Name("X-Frame-Options")!: "DENY",
         HTTPField.Name("Referrer-Policy")!: "no-referrer",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
