@@ -9,7 +9,6 @@ installs it (``.ci/run``) and must run them.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -20,11 +19,12 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
-def require(binary: str, package: str) -> None:
-    """Skips the test when `binary` is missing, with one line saying what to install; fails in CI."""
-    if os.access(binary, os.X_OK):
+def require(path: str, package: str) -> None:
+    """Skips the test when `path` (a program or a module) is missing, with one line saying
+    what to install; fails in CI."""
+    if os.path.isfile(path):
         return
-    message = f"{binary} is missing (Debian's {package})"
+    message = f"{path} is missing (Debian's {package})"
     if os.environ.get("CI"):
         pytest.fail(f"CI must run the browser tests: {message}")
     pytest.skip(message)
@@ -88,6 +88,3 @@ class Callback:
         self._server.shutdown()
         self._server.server_close()
 
-
-def has_apache() -> bool:
-    return shutil.which("apache2") is not None or os.access("/usr/sbin/apache2", os.X_OK)

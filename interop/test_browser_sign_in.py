@@ -220,3 +220,31 @@ def test_a_public_client_signs_in_with_pkce_and_no_secret(deployment, app_callba
     # Its refresh token rotates on use
     refreshed = session.refresh_token(deployment.base_url + "/oauth2/token", refresh_token=token["refresh_token"])
     assert refreshed["refresh_token"] != token["refresh_token"]
+
+
+def test_apache_mod_auth_openidc_signs_in_through_token_authority(deployment, browser, tmp_path):
+    """A real relying party: Apache's mod_auth_openidc discovers the provider, sends the browser
+    to the login page, exchanges the code with PKCE and validates the ID token."""
+    from browser import require
+    from relying_party import Apache
+
+    require("/usr/sbin/apache2", "apache2")
+    require("/usr/lib/apache2/modules/mod_auth_openidc.so", "libapache2-mod-auth-openidc")
+    apache = Apache(tmp_path)
+    client = json.loads(deployment.cli("client", "create", "--name", "Apache", "--redirect-uri",
+                                       apache.redirect_uri, "--json"))
+    apache.configure(provider=deployment.base_url, client_id=client["client_id"],
+                     client_secret=client["client_secret"])
+    apache.start()
+    try:
+        browser.get(apache.protected_url)
+        wait_for(browser, lambda: at_login_page(browser), "token-authority's login page")
+        assert "Apache" in browser.page_source
+        sign_in(browser)
+        wait_for(browser, lambda: "Signed in as " + USERNAME in browser.page_source, "the protected page",
+                 timeout=20)
+        assert browser.current_url.startswith(f"http://127.0.0.1:{apache.port}/protected/")
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}\napache's log:\n{apache.log()}") from None
+    finally:
+        apache.stop()
