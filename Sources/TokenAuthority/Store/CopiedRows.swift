@@ -16,6 +16,7 @@ public struct CopiedTable: Sendable, Equatable {
     /// bookkeeping (`schema_migrations`) stays with each database.
     public static let copiedTables = [
         "clients", "users", "signing_keys", "refresh_tokens", "access_tokens", "sessions", "authorization_codes",
+        "device_authorizations",
     ]
 }
 

@@ -4,7 +4,7 @@
 /// store protocols it is made of; which store is opened is decided in one place,
 /// `TokenStorage`, from `[database]`.
 public protocol TokenDatabase: ClientStore, UserStore, TokenStore, RefreshTokenStore, TokenLookupStore,
-    SigningKeyStore, TokenCleanupStore, SignInStore
+    SigningKeyStore, TokenCleanupStore, SignInStore, DeviceAuthorizationStore
 {
     /// Upkeep the store does beside the server until the task is cancelled (SQLite
     /// copies its write-ahead log back into the file); returns at once when it has none.

@@ -6,7 +6,8 @@ import TokenAuthority
 /// relies on, checked through the store protocols and the rows an operator sees.
 /// Each test target runs `StoreConformance.checks` against its store's harness.
 public enum StoreConformance {
-    public static let checks: [StoreCheck] = tokenChecks + accountChecks + refreshChecks + cleanupChecks + signInChecks
+    public static let checks: [StoreCheck] =
+        tokenChecks + accountChecks + refreshChecks + cleanupChecks + signInChecks + deviceChecks
 }
 
 /// One behaviour of the suite, run against a fresh database of the harness.
