@@ -93,7 +93,8 @@ def test_the_metadata_document_names_working_endpoints(server, scope):
     checked.validate()
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
-    assert set(metadata["grant_types_supported"]) == {"authorization_code", "password", "client_credentials", "refresh_token"}
+    assert set(metadata["grant_types_supported"]) == {"authorization_code", "password", "client_credentials", "refresh_token",
+                                                      "urn:ietf:params:oauth:grant-type:device_code"}
     assert {"client_secret_basic", "client_secret_post", "none"} == set(metadata["token_endpoint_auth_methods_supported"])
     assert "openid" in metadata["scopes_supported"]
     assert set(REGISTERED_SCOPES.split()) <= set(metadata["scopes_supported"])

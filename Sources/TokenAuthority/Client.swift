@@ -4,6 +4,8 @@ public enum GrantType: String, Sendable, CaseIterable, Hashable {
     case password
     case clientCredentials = "client_credentials"
     case refreshToken = "refresh_token"
+    /// RFC 8628 §3.4.
+    case deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 
     /// Grant types a client gets when `client create` is not told otherwise.
     public static let defaultForNewClients: [GrantType] = [.password, .clientCredentials, .refreshToken]

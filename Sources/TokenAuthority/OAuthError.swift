@@ -20,6 +20,10 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         /// A protected resource's (RFC 6750 §3.1): the userinfo endpoint.
         case invalidToken = "invalid_token"
         case insufficientScope = "insufficient_scope"
+        /// The device authorization grant's (RFC 8628 §3.5).
+        case authorizationPending = "authorization_pending"
+        case slowDown = "slow_down"
+        case expiredToken = "expired_token"
     }
 
     public var code: Code

@@ -30,6 +30,10 @@ public struct TokenAuthorityServices: Sendable {
     let loginCSRF: LoginCSRF
     let signInPages: SignInPages
     let signInLogo: SignInLogo?
+    /// Authenticates the clients of `POST /oauth2/device_authorization`.
+    let deviceClientAuthenticator: ClientAuthenticator
+    /// The device authorization grant (RFC 8628): requests, `/device`'s decisions.
+    public let deviceAuthorization: DeviceAuthorizationService
     /// Finds the user of a Bearer token at `/oauth2/userinfo`.
     public let userInfoEndpoint: UserInfoEndpoint
 
@@ -88,10 +92,14 @@ public struct TokenAuthorityServices: Sendable {
             store: store, users: users, clock: clock, sessionLifetimeSeconds: configuration.signIn.sessionLifetime)
         userInfoEndpoint = UserInfoEndpoint(tokens: store, minter: minter, clock: clock)
         let idTokens = IDTokenMinter(signer: signingKeys, clock: clock)
+        deviceAuthorization = DeviceAuthorizationService(
+            store: store, scopePolicy: scopePolicy, settings: configuration.deviceAuthorization, clock: clock)
+        deviceClientAuthenticator = authenticator
         tokenEndpoint = TokenEndpoint(
             authenticator: authenticator,
             grants: [
                 AuthorizationCodeGrant(store: store, issuer: tokenIssuer, idTokens: idTokens, clock: clock),
+                DeviceCodeGrant(store: store, issuer: tokenIssuer, idTokens: idTokens, clock: clock),
                 PasswordGrant(users: users, scopePolicy: scopePolicy, issuer: tokenIssuer, idTokens: idTokens),
                 ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: tokenIssuer),
                 RefreshTokenGrant(

@@ -27,7 +27,7 @@ struct TokenCleanupService: Service {
     static let firstPurgeDelay: Duration = .seconds(2)
 
     static func registerMetrics() {
-        _ = (deletedAccessTokens, deletedRefreshTokens, deletedSessions, deletedCodes)
+        _ = (deletedAccessTokens, deletedRefreshTokens, deletedSessions, deletedCodes, deletedDeviceRequests)
     }
 
     private static let deletedAccessTokens = Counter(
@@ -38,6 +38,8 @@ struct TokenCleanupService: Service {
         label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "sessions")])
     private static let deletedCodes = Counter(
         label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "authorization_codes")])
+    private static let deletedDeviceRequests = Counter(
+        label: "token_authority_cleanup_deleted_rows_total", dimensions: [("table", "device_authorizations")])
 
     let store: any TokenDatabase
     let clock: TokenAuthority.Clock
@@ -83,12 +85,14 @@ struct TokenCleanupService: Service {
             Self.deletedRefreshTokens.increment(by: deleted.refreshTokens)
             Self.deletedSessions.increment(by: deleted.sessions)
             Self.deletedCodes.increment(by: deleted.authorizationCodes)
+            Self.deletedDeviceRequests.increment(by: deleted.deviceAuthorizations)
             guard deleted.total > 0 else { return }
             logger.info(
                 "token cleanup deleted rows no longer needed",
                 metadata: [
                     "access_tokens": "\(deleted.accessTokens)", "refresh_tokens": "\(deleted.refreshTokens)",
                     "sessions": "\(deleted.sessions)", "authorization_codes": "\(deleted.authorizationCodes)",
+                    "device_authorizations": "\(deleted.deviceAuthorizations)",
                     "duration": "\(ContinuousClock.now - started)",
                 ])
         } catch where error is CancellationError || Task.isCancelled {

@@ -37,6 +37,11 @@ extension PostgresStore {
                     connection, logger: logger, table: .sessions, cutoff: cutoff, batchSize: batchSize)
                 count.authorizationCodes = try await Self.purge(
                     connection, logger: logger, table: .authorizationCodes, cutoff: cutoff, batchSize: batchSize)
+                count.deviceAuthorizations = try await Self.purge(
+                    connection, logger: logger, table: .deviceAuthorizations, cutoff: cutoff, batchSize: batchSize)
+                // Wrong user codes are counted per minute: older windows count for nothing.
+                try await connection.rows(
+                    "DELETE FROM device_user_code_failures WHERE window_start < \(cutoff)", logger: logger)
                 try await connection.rows("SELECT pg_advisory_unlock(\(AdvisoryLock.purge))", logger: logger)
                 return count
             } catch {
@@ -48,7 +53,7 @@ extension PostgresStore {
     }
 
     private enum PurgedTable {
-        case accessTokens, refreshTokens, sessions, authorizationCodes
+        case accessTokens, refreshTokens, sessions, authorizationCodes, deviceAuthorizations
 
         var name: String {
             switch self {
@@ -56,6 +61,7 @@ extension PostgresStore {
             case .refreshTokens: "refresh_tokens"
             case .sessions: "sessions"
             case .authorizationCodes: "authorization_codes"
+            case .deviceAuthorizations: "device_authorizations"
             }
         }
 
@@ -80,7 +86,7 @@ extension PostgresStore {
             case .sessions:
                 // Ended (logout) or expired before the cutoff.
                 "((ended_at IS NOT NULL AND ended_at < $1) OR expires_at < $1)"
-            case .authorizationCodes:
+            case .authorizationCodes, .deviceAuthorizations:
                 // Expired before the cutoff: presented again after that, a code is only unknown.
                 "expires_at < $1"
             }

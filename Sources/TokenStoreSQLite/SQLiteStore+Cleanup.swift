@@ -55,12 +55,19 @@ extension SQLiteStore {
             table: "sessions", where: Self.purgeableSession, cutoff: cutoff, batchSize: batchSize)
         count.authorizationCodes = try await purge(
             table: "authorization_codes", where: Self.purgeableCode, cutoff: cutoff, batchSize: batchSize)
+        count.deviceAuthorizations = try await purge(
+            table: "device_authorizations", where: Self.purgeableCode, cutoff: cutoff, batchSize: batchSize)
+        // Wrong user codes are counted per minute: older windows count for nothing.
+        try await write { db in
+            try db.execute(sql: "DELETE FROM device_user_code_failures WHERE window_start < ?", arguments: [cutoff])
+        }
         return count
     }
 
     /// A session ended (logout) or expired before the cutoff.
     static let purgeableSession = "(ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ?"
-    /// A code expired before the cutoff: presented again after that, it is only unknown.
+    /// A code (an authorization code, a device request) expired before the cutoff: presented
+    /// again after that, it is only unknown.
     static let purgeableCode = "expires_at < ?"
 
     /// Every `?` is the cutoff. The refresh token of an access row is "gone" when

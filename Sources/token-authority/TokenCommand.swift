@@ -74,11 +74,13 @@ struct TokenCommand: AsyncParsableCommand {
                 return try printJSON([
                     "access_tokens": deleted.accessTokens, "refresh_tokens": deleted.refreshTokens,
                     "sessions": deleted.sessions, "authorization_codes": deleted.authorizationCodes,
+                    "device_authorizations": deleted.deviceAuthorizations,
                 ])
             }
             print(
                 "deleted \(deleted.accessTokens) access token rows, \(deleted.refreshTokens) refresh token rows, "
-                    + "\(deleted.sessions) sessions and \(deleted.authorizationCodes) authorization codes")
+                    + "\(deleted.sessions) sessions, \(deleted.authorizationCodes) authorization codes and "
+                    + "\(deleted.deviceAuthorizations) device requests")
         }
     }
 }

@@ -27,7 +27,7 @@ struct MetricsTests {
             // so that rate() and alerts on them work from the first scrape
             #expect(reply.status == 200)
             let issued = metrics.samples(named: "token_authority_tokens_issued_total")
-            #expect(issued.count == 24, "\(issued.count) series of token_authority_tokens_issued_total")
+            #expect(issued.count == 30, "\(issued.count) series of token_authority_tokens_issued_total")
             #expect(issued.allSatisfy { $0.value == 0 })
             for name in [
                 "token_authority_refresh_replays_total", "token_authority_revocations_total",
@@ -100,7 +100,7 @@ struct MetricsTests {
             #expect(metrics.types["http_server_request_duration_seconds"] == "histogram")
             #expect(metrics.types["token_authority_tokens_issued_total"] == "counter")
 
-            // And tokens are counted by grant type, token type and mode, all 24 combinations present
+            // And tokens are counted by grant type, token type and mode, all 30 combinations present
             let issued: [String: Double] = [
                 "client_credentials opaque new": 1, "client_credentials opaque reused": 1,
                 "client_credentials jwt new": 1, "client_credentials jwt renewed": 1,
@@ -108,7 +108,7 @@ struct MetricsTests {
                 "refresh_token opaque new": 1,
             ]
             let series = metrics.samples(named: "token_authority_tokens_issued_total")
-            #expect(series.count == 24, "\(series.count) series")
+            #expect(series.count == 30, "\(series.count) series")
             for sample in series {
                 let key = ["grant_type", "token_type", "mode"].map { sample.labels[$0] ?? "?" }.joined(separator: " ")
                 #expect(sample.value == issued[key, default: 0], "tokens issued \(key)")

@@ -50,7 +50,11 @@ struct PurgeTests {
             #expect(purge.status == 0, "\(purge)")
             let counts = try #require(
                 try JSONSerialization.jsonObject(with: Data(purge.stdout.utf8)) as? [String: Int], "\(purge)")
-            #expect(counts == ["access_tokens": 1, "refresh_tokens": 1, "sessions": 0, "authorization_codes": 0])
+            #expect(
+                counts == [
+                    "access_tokens": 1, "refresh_tokens": 1, "sessions": 0, "authorization_codes": 0,
+                    "device_authorizations": 0,
+                ])
             // And the user's rows are gone
             #expect(try await deployment.tokens(of: userClient.id).isEmpty)
             #expect(try await deployment.count("refresh_tokens") == 0)
@@ -66,7 +70,8 @@ struct PurgeTests {
             // Then nothing is left to delete
             #expect(second.status == 0, "\(second)")
             #expect(
-                second.stdout == "deleted 0 access token rows, 0 refresh token rows, 0 sessions and 0 authorization codes\n",
+                second.stdout
+                    == "deleted 0 access token rows, 0 refresh token rows, 0 sessions, 0 authorization codes and 0 device requests\n",
                 "\(second)")
         }
     }

@@ -29,7 +29,11 @@ struct MetadataTests {
             #expect(reply["end_session_endpoint"] == .string(issuer + "/oauth2/logout"))
             #expect(
                 reply["grant_types_supported"]
-                    == .array(["authorization_code", "password", "client_credentials", "refresh_token"]))
+                    == .array([
+                        "authorization_code", "password", "client_credentials", "refresh_token",
+                        "urn:ietf:params:oauth:grant-type:device_code",
+                    ]))
+            #expect(reply["device_authorization_endpoint"] == .string(issuer + "/oauth2/device_authorization"))
             // and, endpoint by endpoint, the client authentication methods it accepts
             #expect(
                 reply["token_endpoint_auth_methods_supported"]

@@ -38,15 +38,21 @@ public struct TokenPurgeCount: Sendable, Equatable {
     public var sessions: Int
     /// Authorization codes expired.
     public var authorizationCodes: Int
+    /// Device requests expired (docs/device-sign-in.md).
+    public var deviceAuthorizations: Int
 
-    public init(accessTokens: Int = 0, refreshTokens: Int = 0, sessions: Int = 0, authorizationCodes: Int = 0) {
+    public init(
+        accessTokens: Int = 0, refreshTokens: Int = 0, sessions: Int = 0, authorizationCodes: Int = 0,
+        deviceAuthorizations: Int = 0
+    ) {
         self.accessTokens = accessTokens
         self.refreshTokens = refreshTokens
         self.sessions = sessions
         self.authorizationCodes = authorizationCodes
+        self.deviceAuthorizations = deviceAuthorizations
     }
 
-    public var total: Int { accessTokens + refreshTokens + sessions + authorizationCodes }
+    public var total: Int { accessTokens + refreshTokens + sessions + authorizationCodes + deviceAuthorizations }
 }
 
 /// Deletes the token rows nothing needs any more (docs/storage.md, "Cleanup").

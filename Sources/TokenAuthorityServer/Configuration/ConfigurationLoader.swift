@@ -79,6 +79,14 @@ public enum ConfigurationLoader {
 
         try readSecurity(&reader, into: &config.security)
         try readLogging(&reader, into: &config.logging)
+        try reader.readDuration("oauth.device_authorization.expires_in", into: &config.deviceAuthorization.expiresIn)
+        try reader.read("oauth.device_authorization.interval", into: &config.deviceAuthorization.interval, in: 1...60)
+        try reader.read(
+            "oauth.device_authorization.user_code_failures_per_source_per_minute",
+            into: &config.deviceAuthorization.failuresPerSourcePerMinute, in: 1...10_000)
+        try reader.read(
+            "oauth.device_authorization.user_code_failures_per_minute",
+            into: &config.deviceAuthorization.failuresPerMinute, in: 1...100_000)
         try reader.read("sign_in.product_name", into: &config.signIn.productName)
         guard (1...80).contains(config.signIn.productName.count) else {
             throw reader.error(at: "sign_in.product_name", "must be 1 to 80 characters")

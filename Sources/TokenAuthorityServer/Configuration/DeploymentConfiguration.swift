@@ -45,6 +45,10 @@ import TokenAuthority
 /// | `security.http.request_timeout` | duration | `"30s"` (to send a whole request; then the connection closes) |
 /// | `logging.level` | `"trace"`, `"debug"`, `"info"`, `"notice"`, `"warning"`, `"error"`, `"critical"` | `"info"` (the `LOG_LEVEL` environment variable overrides it) |
 /// | `logging.format` | `"text"` or `"json"` | `"text"` (one line per event, `key=value` or a JSON object) |
+/// | `oauth.device_authorization.expires_in` | duration | `"10m"` (how long a device's request lives) |
+/// | `oauth.device_authorization.interval` | integer of seconds, 1–60 | `5` (between a device's polls) |
+/// | `oauth.device_authorization.user_code_failures_per_source_per_minute` | integer 1–10000 | `10` (wrong user codes; then 429) |
+/// | `oauth.device_authorization.user_code_failures_per_minute` | integer 1–100000 | `100` (from all sources together) |
 /// | `sign_in.product_name` | string, 1–80 characters | `"token-authority"` (the login page's title) |
 /// | `sign_in.logo_file` | path to a PNG or SVG of at most 256 KiB | absent (no logo) |
 /// | `sign_in.session_lifetime` | duration | `"8h"` (how long a login page session lasts) |
@@ -112,6 +116,7 @@ public struct DeploymentConfiguration: Sendable {
     public var security = SecuritySettings()
     public var logging = Logging()
     public var signIn = SignIn()
+    public var deviceAuthorization = DeviceAuthorizationSettings()
 
     public init() {}
 

@@ -49,6 +49,7 @@ struct DiscoveryController {
         object.add("revocation_endpoint", issuer + "/oauth2/revoke")
         object.add("userinfo_endpoint", issuer + "/oauth2/userinfo")
         object.add("end_session_endpoint", issuer + "/oauth2/logout")
+        object.add("device_authorization_endpoint", issuer + "/oauth2/device_authorization")
         object.add("jwks_uri", issuer + "/oauth2/jwks")
         object.add("grant_types_supported", GrantType.allCases.map(\.rawValue))
         object.add("response_types_supported", ["code"])

@@ -21,6 +21,10 @@ struct SignInController {
         routes.post("/oauth2/login", use: login)
         routes.get("/oauth2/logout", use: logout)
         routes.get("/oauth2/login/style.css", use: stylesheet)
+        routes.post("/oauth2/device_authorization", use: deviceAuthorization)
+        routes.get("/device", use: devicePage)
+        routes.post("/device", use: deviceCodeEntered)
+        routes.post("/device/decision", use: deviceDecision)
         if logo != nil { routes.get("/oauth2/login/logo", use: logoImage) }
         return routes
     }
@@ -40,7 +44,7 @@ struct SignInController {
                     redirectURI: authorization.redirectURI,
                     error: OAuthError(.loginRequired, "The user is not signed in."), state: authorization.state)
             }
-            return loginPage(for: authorization, csrfCookie: request.cookies[LoginCSRF.cookieName]?.value)
+            return loginPage(for: authorization, csrfCookie: csrfCookie(request))
         }
     }
 
@@ -52,17 +56,13 @@ struct SignInController {
             [("code", code), ("state", authorization.state), ("iss", services.issuer.current)])
     }
 
-    /// The login page, with the form's token for the browser's CSRF cookie: the one it
-    /// has, so that two tabs on the login page both work, or a new one.
+    /// The login page, with the form's token for the browser's CSRF cookie (`csrfCookie`:
+    /// the one it has, so that two tabs on the login page both work, or a new one).
     private func loginPage(
-        for authorization: AuthorizationRequest, csrfCookie: String?, username: String = "", error: String? = nil,
+        for authorization: AuthorizationRequest, csrfCookie cookie: String, username: String = "", error: String? = nil,
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        let cookie = csrfCookie.flatMap { Base64URL.isEncoding($0, ofByteCount: 32) ? $0 : nil } ?? ClientSecret.generate()
-        var headers = HTTPFields()
-        headers[.setCookie] = Cookie(
-            name: LoginCSRF.cookieName, value: cookie, path: "/", secure: true, httpOnly: true, sameSite: .strict
-        ).description
+        let headers = csrfHeader(cookie)
         return pages.login(
             SignInPages.Login(
                 clientName: authorization.client.name, csrf: services.loginCSRF.token(for: cookie),
@@ -88,6 +88,9 @@ struct SignInController {
                     title: "Sign-in failed",
                     text: "The sign-in form has expired. Go back to the app and sign in again.", status: .badRequest)
             }
+            if let userCode = form["user_code"] {
+                return try await deviceLogin(form, userCode: userCode, request: request, context: context)
+            }
             let authorization = try await services.authorizationRequests.validate(query: form["request"] ?? "")
             context.outcome.clientID = authorization.client.clientID
             let username = form["username"] ?? ""
@@ -95,20 +98,49 @@ struct SignInController {
                 let (cookie, _) = try await services.signIn.signIn(username: username, password: password)
             else {
                 return loginPage(
-                    for: authorization, csrfCookie: request.cookies[LoginCSRF.cookieName]?.value, username: username,
+                    for: authorization, csrfCookie: csrfCookie(request), username: username,
                     error: "The username or password is incorrect.", status: .unauthorized)
             }
-            var headers: HTTPFields = [.location: "/oauth2/authorize?" + Self.dropping("prompt", from: authorization.query)]
-            headers[.cacheControl] = "no-store"
-            headers.append(
-                HTTPField(
-                    name: .setCookie,
-                    value: Cookie(
-                        name: Self.sessionCookie, value: cookie, path: "/", secure: true, httpOnly: true, sameSite: .lax
-                    ).description))
-            headers.append(HTTPField(name: .setCookie, value: Self.expired(LoginCSRF.cookieName, sameSite: .strict)))
-            return Response(status: .seeOther, headers: headers)
+            return signedIn(
+                cookie: cookie, continueTo: "/oauth2/authorize?" + Self.dropping("prompt", from: authorization.query))
         }
+    }
+
+    /// The login form of `/device`: signed in, back to `/device` with the code, which shows the approval.
+    private func deviceLogin(_ form: FormParameters, userCode: String, request: Request, context: AppRequestContext)
+        async throws -> Response
+    {
+        guard let (code, pending) = try await services.deviceAuthorization.pending(userCode: userCode),
+            let client = try await services.store.client(id: pending.clientID)
+        else {
+            return pages.message(
+                title: "Connect a device", text: "That code is no longer waiting for approval.", status: .badRequest)
+        }
+        context.outcome.clientID = client.clientID
+        let username = form["username"] ?? ""
+        guard let password = form["password"], !username.isEmpty,
+            let (cookie, _) = try await services.signIn.signIn(username: username, password: password)
+        else {
+            let csrf = csrfCookie(request)
+            return pages.login(
+                SignInPages.Login(
+                    clientName: client.name, csrf: services.loginCSRF.token(for: csrf), request: "", username: username,
+                    error: "The username or password is incorrect.", userCode: UserCode.display(code)),
+                status: .unauthorized, extraHeaders: csrfHeader(csrf))
+        }
+        return signedIn(cookie: cookie, continueTo: "/device?user_code=" + UserCode.display(code))
+    }
+
+    /// `303` to `location` with the new session's cookie, the CSRF cookie forgotten.
+    func signedIn(cookie: String, continueTo location: String) -> Response {
+        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
+        headers.append(
+            HTTPField(
+                name: .setCookie,
+                value: Cookie(name: Self.sessionCookie, value: cookie, path: "/", secure: true, httpOnly: true, sameSite: .lax)
+                    .description))
+        headers.append(HTTPField(name: .setCookie, value: Self.expired(LoginCSRF.cookieName, sameSite: .strict)))
+        return Response(status: .seeOther, headers: headers)
     }
 
     // MARK: GET /oauth2/logout
@@ -175,7 +207,7 @@ struct SignInController {
 
     /// Runs a sign-in step: a rejection becomes its page or its redirect, the
     /// per-source limit its 429 page, the database unavailable a 503 page.
-    private func respond(context: AppRequestContext, _ body: () async throws -> Response) async -> Response {
+    func respond(context: AppRequestContext, _ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
         } catch AuthorizationRejection.page(let text) {

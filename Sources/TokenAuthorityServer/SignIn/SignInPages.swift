@@ -21,6 +21,8 @@ struct SignInPages: Sendable {
         try library.register(Self.layout, named: "layout")
         try library.register(Self.login, named: "login")
         try library.register(Self.message, named: "message")
+        try library.register(Self.deviceCode, named: "deviceCode")
+        try library.register(Self.deviceApproval, named: "deviceApproval")
         self.library = library
     }
 
@@ -33,6 +35,8 @@ struct SignInPages: Sendable {
         var request: String
         var username = ""
         var error: String?
+        /// The device request the login is for (`/device`), instead of an authorization request.
+        var userCode: String?
     }
 
     func login(_ login: Login, status: HTTPResponse.Status = .ok, extraHeaders: HTTPFields = [:]) -> Response {
@@ -42,7 +46,32 @@ struct SignInPages: Sendable {
         values["request"] = login.request
         values["username"] = login.username
         if let error = login.error { values["error"] = error }
+        if let userCode = login.userCode { values["userCode"] = userCode }
         return page("login", values, status: status, extraHeaders: extraHeaders)
+    }
+
+    /// `/device`: the form where the user types the code the device shows.
+    func deviceCode(csrf: String, userCode: String = "", error: String? = nil, status: HTTPResponse.Status = .ok,
+                    extraHeaders: HTTPFields = [:]) -> Response
+    {
+        var values = common(title: "Connect a device")
+        values["csrf"] = csrf
+        values["userCode"] = userCode
+        if let error { values["error"] = error }
+        return page("deviceCode", values, status: status, extraHeaders: extraHeaders)
+    }
+
+    /// `/device`, signed in: what the device asks for, to approve or deny.
+    func deviceApproval(csrf: String, userCode: String, clientName: String, scopes: [String], username: String,
+                        extraHeaders: HTTPFields = [:]) -> Response
+    {
+        var values = common(title: "Connect a device")
+        values["csrf"] = csrf
+        values["userCode"] = userCode
+        values["client"] = clientName
+        values["username"] = username
+        values["scopes"] = scopes.map { ["name": $0] }
+        return page("deviceApproval", values, status: .ok, extraHeaders: extraHeaders)
     }
 
     /// A page with a heading and one paragraph: an error, or "signed out".
@@ -125,11 +154,41 @@ struct SignInPages: Sendable {
         <form method="post" action="/oauth2/login">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="request" value="{{request}}">
+        {{#userCode}}<input type="hidden" name="user_code" value="{{userCode}}">{{/userCode}}
         <label for="username">Username</label>
         <input id="username" name="username" type="text" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus{{#error}} aria-invalid="true" aria-describedby="login-error"{{/error}}>
         <label for="password">Password</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required{{#error}} aria-invalid="true" aria-describedby="login-error"{{/error}}>
         <button id="sign-in" type="submit">Sign in</button>
+        </form>
+
+        """
+
+    /// RFC 8628 §3.3: the user enters the code shown on the device.
+    static let deviceCode = """
+        <h1>Connect a device</h1>
+        <p class="lead">Enter the code shown on your device.</p>
+        {{#error}}<p id="device-error" class="error" role="alert">{{error}}</p>{{/error}}
+        <form method="post" action="/device">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="user_code">Code</label>
+        <input id="user_code" name="user_code" type="text" value="{{userCode}}" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" required autofocus{{#error}} aria-invalid="true" aria-describedby="device-error"{{/error}}>
+        <button id="continue" type="submit">Continue</button>
+        </form>
+
+        """
+
+    /// The client's name and the scopes it asks for, approved or denied by the signed-in user.
+    static let deviceApproval = """
+        <h1>Connect a device</h1>
+        <p class="lead"><strong>{{client}}</strong> asks to sign in as <strong>{{username}}</strong> with code {{userCode}}.</p>
+        <p>It asks for:</p>
+        <ul id="scopes">{{#scopes}}<li>{{name}}</li>{{/scopes}}</ul>
+        <form method="post" action="/device/decision">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="user_code" value="{{userCode}}">
+        <button id="approve" type="submit" name="decision" value="approve">Approve</button>
+        <button id="deny" class="secondary" type="submit" name="decision" value="deny">Deny</button>
         </form>
 
         """
@@ -157,6 +216,8 @@ struct SignInPages: Sendable {
         input:focus, button:focus { outline: 3px solid color-mix(in srgb, var(--accent) 40%, transparent); outline-offset: 1px; border-color: var(--accent); }
         input[aria-invalid=true] { border-color: var(--error); }
         button { width: 100%; margin-top: 24px; padding: 11px; font: inherit; font-weight: 600; color: var(--on-accent); background: var(--accent); border: 0; border-radius: 8px; cursor: pointer; }
+        button.secondary { margin-top: 12px; color: var(--accent); background: transparent; border: 1px solid var(--line); }
+        #scopes { margin: 0 0 8px; padding-left: 20px; }
         .error { margin: 0 0 8px; padding: 10px 12px; border-radius: 8px; color: var(--error); border: 1px solid var(--error); }
 
         """

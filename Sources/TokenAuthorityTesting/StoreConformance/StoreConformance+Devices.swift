@@ -47,6 +47,14 @@ extension StoreConformance {
             #expect(try await store.pollDeviceAuthorization(deviceCodeDigest: device(1), clientID: "app", at: 601_000) == .expired)
             #expect(try await !store.decideDeviceAuthorization(userCodeDigest: user(1), approvedBy: "alice", authTime: 1, at: 601_000))
         },
+        StoreCheck("cleanup deletes device requests expired, and failure windows older, than retain ago") { fixture in
+            let store = fixture.store
+            try await store.createDeviceAuthorization(request(1))
+            _ = try await store.recordUserCodeFailure(source: "10.0.0.1", windowStart: 60_000)
+            #expect(try await store.purgeTokens(now: 603_000, retainFor: 3000) == TokenPurgeCount())
+            #expect(try await store.purgeTokens(now: 604_001, retainFor: 3000) == TokenPurgeCount(deviceAuthorizations: 1))
+            #expect(try await fixture.count("SELECT count(*) FROM device_user_code_failures") == 0)
+        },
         StoreCheck("wrong user codes are counted per source and in total, per window, in the database") { fixture in
             let store = fixture.store
             var counts: [String] = []
