@@ -102,8 +102,14 @@ struct DeviceFlowTests {
 
             // The user types the code in lower case without the dash, signs in and approves
             let typed = (started.string("user_code") ?? "").lowercased().replacingOccurrences(of: "-", with: "")
-            let done = try await Self.approve(Browser(server), userCode: typed)
+            let browser = Browser(server)
+            let done = try await Self.approve(browser, userCode: typed)
             #expect(done.status == 200 && done.body.contains("Device connected"), "\(done)")
+            // A user code works once: entered again, it names nothing
+            let form = try await browser.get("/device")
+            let again = try await browser.postForm(
+                "/device", [("csrf", Browser.hiddenField("csrf", in: form.body) ?? ""), ("user_code", typed)])
+            #expect(again.status == 400 && again.body.contains("id=\"device-error\""), "\(again)")
 
             server.clock.advance(seconds: 11)
             let tokens = try await Self.poll(server, tv, deviceCode)
