@@ -41,8 +41,7 @@ public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestCo
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     if let limiter = services.sourceLimiter {
-        let trusted = services.configuration.security.sourceLimits.trustedProxies
-        router.add(middleware: SourceLimitMiddleware(limiter: limiter, trustedProxies: trusted, pages: services.signInPages))
+        router.add(middleware: SourceLimitMiddleware(limiter: limiter, source: services.requestSource, pages: services.signInPages))
     }
     let maximumBodySize = services.configuration.security.http.maxBodySize
     router.addRoutes(TokenController(endpoint: services.tokenEndpoint, maximumBodySize: maximumBodySize).endpoints)

@@ -30,6 +30,8 @@ public struct TokenAuthorityServices: Sendable {
     let loginCSRF: LoginCSRF
     let signInPages: SignInPages
     let signInLogo: SignInLogo?
+    /// Where a request comes from, behind `trusted_proxies` too: for every per-source count.
+    let requestSource: RequestSource
     /// Authenticates the clients of `POST /oauth2/device_authorization`.
     let deviceClientAuthenticator: ClientAuthenticator
     /// The device authorization grant (RFC 8628): requests, `/device`'s decisions.
@@ -95,6 +97,7 @@ public struct TokenAuthorityServices: Sendable {
         deviceAuthorization = DeviceAuthorizationService(
             store: store, scopePolicy: scopePolicy, settings: configuration.deviceAuthorization, clock: clock)
         deviceClientAuthenticator = authenticator
+        requestSource = RequestSource(trustedProxies: configuration.security.sourceLimits.trustedProxies)
         tokenEndpoint = TokenEndpoint(
             authenticator: authenticator,
             grants: [

@@ -115,6 +115,32 @@ struct SignInTests {
         }
     }
 
+    @Test("behind a trusted proxy, wrong device codes count per X-Forwarded-For address: one address at its limit never blocks another")
+    func deviceCodesBehindAProxy() async throws {
+        let config = deploymentConfig(
+            extra: """
+                [security.source_limits]
+                trusted_proxies = ["127.0.0.1"]
+                [oauth.device_authorization]
+                user_code_failures_per_source_per_minute = 2
+                """)
+        try await Deployment.withServer(config: config) { server in
+            let browser = SocketBrowser(server)
+            func wrongCode(from address: String) async throws -> Int {
+                let forwarded: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: address]
+                let form = try await browser.get("/device", headers: forwarded)
+                return try await browser.post(
+                    "/device", [("csrf", hiddenField("csrf", form.body) ?? ""), ("user_code", "BCDF-GHJK")],
+                    headers: forwarded
+                ).status
+            }
+            var statuses: [Int] = []
+            for _ in 0..<3 { statuses.append(try await wrongCode(from: "198.51.100.7")) }
+            statuses.append(try await wrongCode(from: "203.0.113.9"))
+            #expect(statuses == [400, 400, 429, 400], "\(statuses)")
+        }
+    }
+
     @Test("[sign_in] logo_file is shown on the page and served as an image; a missing one stops start-up naming the key")
     func logo() async throws {
         let config = deploymentConfig(extra: "[sign_in]\nproduct_name = \"Acme\"\nlogo_file = \"logo.svg\"")
@@ -141,12 +167,14 @@ final class SocketBrowser: @unchecked Sendable {
         self.server = server
     }
 
-    func get(_ path: String) async throws -> HTTPReply {
-        try await send(.get, path)
+    func get(_ path: String, headers: HTTPFields = [:]) async throws -> HTTPReply {
+        try await send(.get, path, headers: headers)
     }
 
-    func post(_ path: String, _ form: [(String, String)]) async throws -> HTTPReply {
-        try await send(.post, path, headers: [.contentType: "application/x-www-form-urlencoded"], body: Form.encode(form))
+    func post(_ path: String, _ form: [(String, String)], headers: HTTPFields = [:]) async throws -> HTTPReply {
+        var headers = headers
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        return try await send(.post, path, headers: headers, body: Form.encode(form))
     }
 
     private func send(_ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: String? = nil)

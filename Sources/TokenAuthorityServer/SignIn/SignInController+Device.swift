@@ -58,7 +58,8 @@ extension SignInController {
         guard let (code, pending) = try await services.deviceAuthorization.pending(userCode: typed),
             let client = try await services.store.client(id: pending.clientID)
         else {
-            try await services.deviceAuthorization.recordWrongUserCode(source: context.sourceKey ?? "local")
+            try await services.deviceAuthorization.recordWrongUserCode(
+                source: services.requestSource.of(request, context: context) ?? "local")
             return pages.deviceCode(
                 csrf: services.loginCSRF.token(for: csrf), userCode: String(typed.prefix(20)),
                 error: "That code is not valid, or it has expired. Check the code on your device.", status: .badRequest,
