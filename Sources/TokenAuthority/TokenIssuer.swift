@@ -52,12 +52,14 @@ public struct TokenIssuer: Sendable {
         }
 
         let access = try await minter.mint(format, for: key, issuedAt: now, expiresAt: now + accessValidity)
+        let refreshValue = key.hasRefreshToken ? TokenCipher.newToken() : nil
+        let refresh = try refreshValue.map(cipher.seal)
         let newToken = NewTokenPair(
             grantType: grantType,
             access: access.sealed,
             issuedAt: now,
             accessExpiresAt: now + accessValidity,
-            refresh: key.hasRefreshToken ? try cipher.seal(TokenCipher.newToken()) : nil,
+            refresh: refresh,
             refreshExpiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000)
         let outcome = IssuanceOutcome()
         let active = try await store.issue(newToken, for: key) { existing in
@@ -66,21 +68,33 @@ public struct TokenIssuer: Sendable {
             return decision
         }
         TokenMetrics.issued(grantType: grantType, format: format, mode: outcome.mode)
-        // A JWT is never reused (the policy renews), so the ACTIVE token is the one just minted.
+        // Unless the transaction found a token to reuse after all, the ACTIVE access token is
+        // the one just written, whose value is at hand: no need to open its ciphertext. So is
+        // the refresh token, unless the old one was carried over.
+        var written = Written()
+        if outcome.mode != .reused {
+            written.access = access.value
+            if let refresh, active.refreshToken?.ciphertext == refresh.ciphertext { written.refresh = refreshValue }
+        }
         return IssuedTokens(
-            response: try response(for: active, key: key, now: now, minted: access),
+            response: try response(for: active, key: key, now: now, written: written),
             familyID: active.refreshToken?.familyID)
     }
 
+    /// The values of the ACTIVE token's parts that were just written, when they were.
+    private struct Written {
+        var access: String?
+        var refresh: String?
+    }
+
+    /// Opens the stored ciphertexts of what was not just written. A JWT's row keeps no
+    /// ciphertext: a JWT is never reused (the policy renews), so it is always just written.
     private func response(
-        for token: StoredToken, key: TokenKey, now: EpochMilliseconds, minted: MintedAccessToken? = nil
+        for token: StoredToken, key: TokenKey, now: EpochMilliseconds, written: Written = Written()
     ) throws -> TokenResponse {
-        // A JWT's row keeps no ciphertext: its value is only ever the one just minted.
-        let accessToken =
-            if let minted, minted.sealed.signingKeyID != nil { minted.value } else { try cipher.open(token.accessCiphertext) }
-        return TokenResponse(
-            accessToken: accessToken,
-            refreshToken: try token.refreshToken.map { try cipher.open($0.ciphertext) },
+        TokenResponse(
+            accessToken: try written.access ?? cipher.open(token.accessCiphertext),
+            refreshToken: try written.refresh ?? token.refreshToken.map { try cipher.open($0.ciphertext) },
             scope: key.scope,
             expiresIn: Int(max(0, token.expiresAt - now) / 1000))
     }

@@ -79,7 +79,9 @@ public struct TokenAuthorityServices: Sendable {
         minter = AccessTokenMinter(cipher: cipher, signer: signingKeys)
         let tokenIssuer = TokenIssuer(
             store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock)
-        let authenticator = ClientAuthenticator(clients: store)
+        // Token requests find their client in memory (README, "Performance").
+        let clients = ClientCache(store: store)
+        let authenticator = ClientAuthenticator(clients: clients)
         let users = UserAuthenticator(
             users: store, passwordHasher: passwordHasher, locking: configuration.security.accountLocking, clock: clock)
         let clientLimiter = ClientRateLimiter(limits: configuration.security.clientLimits, clock: clock)
@@ -89,7 +91,7 @@ public struct TokenAuthorityServices: Sendable {
             superAdminUsername: configuration.superAdmin.createAdminAccount ? configuration.superAdmin.username : nil,
             clock: clock, clientLimiter: clientLimiter)
         revocationEndpoint = RevocationEndpoint(authenticator: authenticator, tokens: store, minter: minter, clock: clock)
-        authorizationRequests = AuthorizationRequestValidator(clients: store, scopePolicy: scopePolicy)
+        authorizationRequests = AuthorizationRequestValidator(clients: clients, scopePolicy: scopePolicy)
         signIn = SignInService(
             store: store, users: users, clock: clock, sessionLifetimeSeconds: configuration.signIn.sessionLifetime)
         userInfoEndpoint = UserInfoEndpoint(tokens: store, minter: minter, clock: clock)

@@ -12,6 +12,10 @@ extension PostgresStore {
         ).first.map(Self.client)
     }
 
+    func clientsVersion() async throws -> Int64 {
+        try await rows("SELECT version FROM client_changes WHERE id = 1").first?.decode(Int64.self) ?? 0
+    }
+
     func createClient(_ client: Client) async throws {
         do {
             try await rows(

@@ -48,6 +48,12 @@ extension SQLiteStore {
         }
     }
 
+    func clientsVersion() async throws -> Int64 {
+        try await lookup { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM client_changes WHERE id = 1")) ?? 0
+        }
+    }
+
     private static func client(_ row: Row) -> Client {
         let grantNames: String = row["grant_types"]
         let scopes: String? = row["scopes"]

@@ -5,12 +5,12 @@ import TokenAuthority
 extension SQLiteStore {
     func findToken(digest: [UInt8], preferring kind: TokenKind?) async throws -> FoundToken? {
         let order: [TokenKind] = kind == .refreshToken ? [.refreshToken, .accessToken] : [.accessToken, .refreshToken]
-        return try await read { db in
-            for kind in order {
-                if let found = try Self.find(db, digest: Data(digest), in: kind) { return found }
-            }
-            return nil
+        // One statement per table: a token lives in one of them, so the two need not
+        // share a read transaction.
+        for kind in order {
+            if let found = try await lookup({ db in try Self.find(db, digest: Data(digest), in: kind) }) { return found }
         }
+        return nil
     }
 
     func revokeToken(digest: [UInt8], ownedBy clientID: String?, at now: EpochMilliseconds) async throws

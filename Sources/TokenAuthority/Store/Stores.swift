@@ -9,6 +9,9 @@ public protocol ClientStore: Sendable {
     func clients() async throws -> [Client]
     /// Deletes the client and every token issued to it. Returns false when there was none.
     func deleteClient(id: String) async throws -> Bool
+    /// A number that every committed change to a client moves, whichever process made it
+    /// (a row that triggers update): how a `ClientCache` learns that its copies are old.
+    func clientsVersion() async throws -> Int64
 }
 
 public protocol UserStore: Sendable {

@@ -27,11 +27,22 @@ public struct LineLogHandler: LogHandler {
         var fields: [(String, String)] = [
             ("ts", Self.timestamp()), ("level", "\(event.level)"), ("msg", "\(event.message)"),
         ]
-        var merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        // Hummingbird's request id, under a plain name.
-        if let requestID = merged.removeValue(forKey: "hb.request.id") { merged["request_id"] = requestID }
-        for (key, value) in merged.sorted(by: { Self.order($0.key) < Self.order($1.key) }) {
-            fields.append((key, "\(value)"))
+        fields.reserveCapacity(3 + Self.leadingKeys.count)
+        // The handler's metadata (Hummingbird's request id) and the event's, the event's
+        // value winning, without merging the two dictionaries for every line.
+        let eventMetadata = event.metadata ?? [:]
+        func value(_ key: String) -> Logger.MetadataValue? { eventMetadata[key] ?? metadata[key] }
+        for key in Self.leadingKeys {
+            if let value = value(key == "request_id" ? Self.requestIDKey : key) ?? value(key) {
+                fields.append((key, "\(value)"))
+            }
+        }
+        // Keys outside the leading ones, sorted: none on a request line.
+        var others: [String] = []
+        for key in eventMetadata.keys where !Self.leadingKeySet.contains(key) { others.append(key) }
+        for key in metadata.keys where !Self.leadingKeySet.contains(key) && eventMetadata[key] == nil { others.append(key) }
+        if !others.isEmpty {
+            for key in others.sorted() { if let value = value(key) { fields.append((key, "\(value)")) } }
         }
         let line = format == .json ? Self.json(fields) : Self.logfmt(fields)
         var bytes = Array((line + "\n").utf8)
@@ -51,10 +62,9 @@ public struct LineLogHandler: LogHandler {
     private static let leadingKeys = [
         "request_id", "method", "endpoint", "status", "client_id", "error", "source", "duration_ms",
     ]
-
-    private static func order(_ key: String) -> (Int, String) {
-        (leadingKeys.firstIndex(of: key) ?? leadingKeys.count, key)
-    }
+    /// Hummingbird's request id, logged as `request_id`.
+    private static let requestIDKey = "hb.request.id"
+    private static let leadingKeySet = Set(leadingKeys + [requestIDKey])
 
     /// Serialises whole lines from concurrent tasks.
     private static let output = Mutex(())

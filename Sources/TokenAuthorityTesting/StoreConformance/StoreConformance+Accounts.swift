@@ -113,6 +113,36 @@ extension StoreConformance {
             let current = try await fixture.store.currentSigningKeyID()
             #expect(current != nil && current != "k0")
         },
+        StoreCheck("every committed change to a client moves clientsVersion, for every handle; a cache follows it") { fixture in
+            let other = try await fixture.harness.open()
+            defer { Task { try? await other.close() } }
+            // A cache that reads the version on every lookup: the check is about what it reads.
+            let cache = ClientCache(store: fixture.store, recheckInterval: .zero)
+            let start = try await other.clientsVersion()
+            let original = try #require(try await cache.client(id: "app"))
+
+            // Another handle (another process) deletes the client, then registers it again
+            #expect(try await other.deleteClient(id: "app"))
+            #expect(try await cache.client(id: "app") == nil)
+            let credentials = try await Fixtures.registerClient(in: other, id: "app")
+            let renewed = try #require(try await cache.client(id: "app"))
+            #expect(renewed.secretDigest != original.secretDigest)
+            #expect(renewed.secretDigest == ClientSecret.digest(try #require(credentials.secret)))
+
+            // An operator's UPDATE behind the store's back moves it too
+            let beforeUpdate = try await fixture.store.clientsVersion()
+            try await fixture.harness.execute("UPDATE clients SET name = 'renamed' WHERE client_id = 'app'")
+            #expect(try await fixture.store.clientsVersion() > beforeUpdate)
+            #expect(try await cache.client(id: "app")?.name == "renamed")
+
+            // A refused insert (a taken id) rolls back, the version with it
+            let beforeRefusal = try await other.clientsVersion()
+            await #expect(throws: StoreError.alreadyExists("client app")) {
+                try await Fixtures.registerClient(in: other, id: "app")
+            }
+            #expect(try await fixture.store.clientsVersion() == beforeRefusal)
+            #expect(beforeRefusal > start)
+        },
     ]
 
     private static func signingKey(_ id: String, createdAt: EpochMilliseconds) -> SigningKeyRecord {
