@@ -31,4 +31,10 @@ public struct ClientAuthenticator: Sendable {
     public func isRegistered(_ clientID: String) async throws -> Bool {
         try await clients.client(id: clientID) != nil
     }
+
+    /// Whether a client has this id in the database now, whatever copies are held in memory.
+    public func isStillRegistered(_ clientID: String) async throws -> Bool {
+        clients.forgetCopies()
+        return try await isRegistered(clientID)
+    }
 }

@@ -102,6 +102,10 @@ public final class ClientCache: ClientStore {
         return try await store.deleteClient(id: id)
     }
 
+    public func forgetCopies() {
+        state.withLock { $0.drop() }
+    }
+
     public func clientsVersion() async throws -> Int64 {
         try await store.clientsVersion()
     }

@@ -57,7 +57,7 @@ public struct JSONObjectWriter {
     }
 
     /// RFC 8259 §7 string escaping.
-    static func appendQuoted(_ value: String, to text: inout String) {
+    public static func appendQuoted(_ value: String, to text: inout String) {
         // Tokens, JWTs and most names need no escaping: append them whole.
         if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             text += "\""

@@ -30,6 +30,13 @@ public struct TokenEndpoint: Sendable {
             throw OAuthError.unauthorizedClient.with(
                 description: "The client is not authorized to use the \(grantType.rawValue) grant type.")
         }
-        return try await grant.handle(form, client: client)
+        do {
+            return try await grant.handle(form, client: client)
+        } catch StoreError.ownerGone {
+            // The client, or the user, was deleted by another process after it was
+            // authenticated (ClientCache serves a copy until it next reads the version).
+            guard try await authenticator.isStillRegistered(client.clientID) else { throw OAuthError.invalidClient }
+            throw OAuthError.invalidGrant.with(description: "The user no longer exists.")
+        }
     }
 }

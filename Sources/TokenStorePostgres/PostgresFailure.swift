@@ -55,8 +55,10 @@ enum PostgresFailure {
     }
 
     /// `error` as the store throws it: `StoreUnavailable` (the server answers 503)
-    /// when the database cannot answer, otherwise unchanged.
+    /// when the database cannot answer, `StoreError.ownerGone` for a foreign key that
+    /// failed (a client or user deleted meanwhile), otherwise unchanged.
     static func mapped(_ error: any Error, url: String) -> any Error {
+        if sqlState(error) == "23503" { return StoreError.ownerGone }  // foreign_key_violation
         if error is StoreUnavailable || !isUnavailable(error) { return error }
         return StoreUnavailable("PostgreSQL at \(url): \(reason(error))")
     }

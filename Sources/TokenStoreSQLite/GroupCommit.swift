@@ -3,7 +3,7 @@ import Synchronization
 
 /// Runs concurrent write requests in shared transactions ("group commit").
 ///
-/// Each renewal writes a handful of pages (table, token-hash index, key
+/// Each renewal or refresh writes a handful of pages (table, token-hash index, key
 /// indexes) and every transaction pays BEGIN IMMEDIATE, a WAL append and its
 /// share of checkpoints, all behind the one writer. Requests that queue up
 /// while a transaction runs go into the next one together: hot pages are
@@ -51,7 +51,8 @@ final class GroupCommit: Sendable {
                                 value = try work(db)
                                 return .commit
                             }
-                            return value!
+                            guard let value else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "no result") }
+                            return value
                         })
                 },
                 resume: { commitError in
@@ -61,35 +62,43 @@ final class GroupCommit: Sendable {
                         continuation.resume(with: outcome.kept ?? .failure(CancellationError()))
                     }
                 })
-            let startsDrain = queue.withLock { queue in
+            let startsBatch = queue.withLock { queue in
                 queue.pending.append(job)
                 defer { queue.draining = true }
                 return !queue.draining
             }
-            if startsDrain { Task { await drain() } }
+            if startsBatch { scheduleBatch() }
         }
     }
 
-    /// Runs batches until no request is waiting.
-    private func drain() async {
-        while true {
-            let batch = queue.withLock { queue in
-                let batch = Array(queue.pending.prefix(Self.maximumBatch))
-                queue.pending.removeFirst(batch.count)
-                if batch.isEmpty { queue.draining = false }
-                return batch
-            }
-            if batch.isEmpty { return }
-            var commitError: (any Error)?
-            do {
-                try await writer.write { db in
-                    for job in batch { job.run(db) }
-                }
-            } catch {
-                commitError = error
-            }
-            for job in batch { job.resume(commitError) }
+    /// Queues a batch on the writer's queue. It runs there, with no task between the
+    /// requests and the transaction; the batch after it is queued behind any other
+    /// write that arrived meanwhile (cleanup, a revocation), so none waits for long.
+    private func scheduleBatch() {
+        writer.asyncWriteWithoutTransaction { db in self.runBatch(db) }
+    }
+
+    private func runBatch(_ db: Database) {
+        let batch = queue.withLock { queue in
+            let batch = Array(queue.pending.prefix(Self.maximumBatch))
+            queue.pending.removeFirst(batch.count)
+            return batch
         }
+        var commitError: (any Error)?
+        do {
+            try db.inTransaction(.immediate) {
+                for job in batch { job.run(db) }
+                return .commit
+            }
+        } catch {
+            commitError = error
+        }
+        for job in batch { job.resume(commitError) }
+        let more = queue.withLock { queue in
+            if queue.pending.isEmpty { queue.draining = false }
+            return queue.draining
+        }
+        if more { scheduleBatch() }
     }
 }
 

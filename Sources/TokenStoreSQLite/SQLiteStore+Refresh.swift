@@ -7,9 +7,10 @@ extension SQLiteStore {
         digest: [UInt8], at now: EpochMilliseconds,
         decide: @escaping @Sendable (PresentedRefreshToken?) -> RefreshDecision
     ) async throws -> RefreshOutcome {
-        // One IMMEDIATE transaction: of two simultaneous refreshes with one token,
-        // the second sees the first's rotation and is a replay.
-        let step = try await write { db -> RefreshStep in
+        // One IMMEDIATE transaction, shared with other token writes queued at the same
+        // moment (GroupCommit): of two simultaneous refreshes with one token, the second
+        // sees the first's rotation and is a replay.
+        let rotateOrRefuse: @Sendable (Database) throws -> RefreshStep = { db in
             let row = try Self.fetchRefreshToken(db, digest: Data(digest))
             switch decide(row?.presented) {
             case .refuse(let error):
@@ -22,6 +23,7 @@ extension SQLiteStore {
                 return .done(.rotated(token, scope: rotation.key.scope))
             }
         }
+        let step = try await Self.mappingUnavailable { try await groupCommit.write(rotateOrRefuse) }
         switch step {
         case .done(let outcome):
             return outcome

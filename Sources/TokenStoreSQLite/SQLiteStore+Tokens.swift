@@ -16,7 +16,7 @@ extension SQLiteStore {
         // moment (GroupCommit): the read below and the writes after it see no other
         // writer, in this process or another.
         try await Self.mappingUnavailable {
-            try await issuance.write { db in
+            try await groupCommit.write { db in
                 let active = try Self.fetchActive(db, key: key)
                 guard case .issue(let retiring, let refreshDisposition) = decide(active) else {
                     guard let active else { throw DatabaseError(message: "reuse was decided for a key with no ACTIVE token") }

@@ -7,15 +7,15 @@ import TokenAuthority
 /// serialises writers across threads and across processes sharing the file.
 struct SQLiteStore: TokenDatabase {
     let writer: DatabasePool
-    /// Token issuance writes, batched into shared transactions.
-    let issuance: GroupCommit
+    /// The token endpoint's writes (issuance, refresh), batched into shared transactions.
+    let groupCommit: GroupCommit
     /// Copies the WAL back into the file between requests; `nil` for a store
     /// opened without one (the tests that drive the pool directly).
     let checkpointer: WALCheckpointer?
 
     init(writer: DatabasePool, checkpointer: WALCheckpointer? = nil) {
         self.writer = writer
-        issuance = GroupCommit(writer: writer)
+        groupCommit = GroupCommit(writer: writer)
         self.checkpointer = checkpointer
     }
 

@@ -6,12 +6,15 @@ extension SQLiteStore {
     /// `StoreUnavailable`: the disk full, the file or its folder read-only, an I/O
     /// error, the write lock held past the busy timeout, the file gone. Nothing was
     /// written (the transaction rolled back), and the same request succeeds once
-    /// the fault clears.
+    /// the fault clears. A foreign key that failed (a client or user deleted
+    /// meanwhile) is `StoreError.ownerGone`.
     static func mappingUnavailable<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as DatabaseError where isUnavailable(error) {
             throw StoreUnavailable(error.description)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+            throw StoreError.ownerGone
         }
     }
 

@@ -12,6 +12,13 @@ public protocol ClientStore: Sendable {
     /// A number that every committed change to a client moves, whichever process made it
     /// (a row that triggers update): how a `ClientCache` learns that its copies are old.
     func clientsVersion() async throws -> Int64
+    /// Drops any copies of clients held in memory, so that the next lookup reads the
+    /// database (`ClientCache`); a store itself holds none.
+    func forgetCopies()
+}
+
+extension ClientStore {
+    public func forgetCopies() {}
 }
 
 public protocol UserStore: Sendable {
@@ -53,10 +60,14 @@ public protocol TokenStore: Sendable {
 
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case alreadyExists(String)
+    /// A write referred to a client or user that another process deleted while the
+    /// request ran: its foreign key failed, and nothing was written.
+    case ownerGone
 
     public var description: String {
         switch self {
         case .alreadyExists(let what): "\(what) already exists"
+        case .ownerGone: "the client or user was deleted meanwhile"
         }
     }
 }

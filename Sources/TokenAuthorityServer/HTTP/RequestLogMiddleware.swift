@@ -26,17 +26,34 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     private func log(_ request: Request, context: Context, status: Int, since started: ContinuousClock.Instant) {
         guard context.logger.logLevel <= .info else { return }
-        let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        var metadata: Logger.Metadata = [
-            "method": "\(request.method)",
-            "endpoint": "\(context.endpointPath ?? "unmatched")",
-            "status": "\(status)",
-            "duration_ms": "\((milliseconds * 100).rounded() / 100)",
+        // Plain strings in reading order, built without reflection or floating-point
+        // formatting: this runs for every request (README, "Performance").
+        var fields: [(String, String)] = [
+            ("method", request.method.rawValue), ("endpoint", context.endpointPath ?? "unmatched"),
+            ("status", String(status)),
         ]
-        if let clientID = context.outcome.clientID { metadata["client_id"] = "\(FormParameters.printable(clientID))" }
-        if let error = context.outcome.error { metadata["error"] = "\(error.code.rawValue)" }
-        if let source = context.sourceKey { metadata["source"] = "\(source)" }
-        context.logger.info("request", metadata: metadata)
+        if let clientID = context.outcome.clientID { fields.append(("client_id", FormParameters.printable(clientID))) }
+        if let error = context.outcome.error { fields.append(("error", error.code.rawValue)) }
+        if let source = context.sourceKey { fields.append(("source", source)) }
+        fields.append(("duration_ms", Self.milliseconds(ContinuousClock.now - started)))
+        if let lines = context.logger.handler as? LineLogHandler {
+            lines.logRequest(fields)
+        } else {
+            // Another backend (an embedding application's, the tests'): the same fields as metadata.
+            let metadata = Logger.Metadata(fields.map { ($0, .string($1)) }, uniquingKeysWith: { _, last in last })
+            context.logger.info("request", metadata: metadata)
+        }
+    }
+
+    /// Milliseconds to two decimals, trailing zeros dropped: `0.03`, `1.5`, `12`.
+    static func milliseconds(_ elapsed: Duration) -> String {
+        let (seconds, attoseconds) = elapsed.components
+        let hundredths = max(0, seconds * 100_000 + (attoseconds + 5_000_000_000_000) / 10_000_000_000_000)
+        let whole = String(hundredths / 100)
+        switch hundredths % 100 {
+        case 0: return whole
+        case let fraction where fraction % 10 == 0: return whole + "." + String(fraction / 10)
+        case let fraction: return whole + (fraction < 10 ? ".0" : ".") + String(fraction)
+        }
     }
 }

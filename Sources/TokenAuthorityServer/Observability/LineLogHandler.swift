@@ -24,8 +24,9 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        // `rawValue`, not "\(event.level)": an enum without a description is printed by reflection.
         var fields: [(String, String)] = [
-            ("ts", Self.timestamp()), ("level", "\(event.level)"), ("msg", "\(event.message)"),
+            ("ts", Self.timestamp()), ("level", event.level.rawValue), ("msg", event.message.description),
         ]
         fields.reserveCapacity(3 + Self.leadingKeys.count)
         // The handler's metadata (Hummingbird's request id) and the event's, the event's
@@ -44,6 +45,21 @@ public struct LineLogHandler: LogHandler {
         if !others.isEmpty {
             for key in others.sorted() { if let value = value(key) { fields.append((key, "\(value)")) } }
         }
+        emit(fields)
+    }
+
+    /// One request's line (`RequestLogMiddleware`), its fields already in reading order:
+    /// no metadata dictionary is built, looked up or rendered for it (README, "Performance").
+    func logRequest(_ requestFields: [(String, String)]) {
+        var fields: [(String, String)] = [("ts", Self.timestamp()), ("level", "info"), ("msg", "request")]
+        fields.reserveCapacity(4 + requestFields.count)
+        if let requestID = metadata[Self.requestIDKey] { fields.append(("request_id", "\(requestID)")) }
+        fields.append(contentsOf: requestFields)
+        emit(fields)
+    }
+
+    /// Renders one line and writes it whole to standard error.
+    private func emit(_ fields: [(String, String)]) {
         let line = format == .json ? Self.json(fields) : Self.logfmt(fields)
         var bytes = Array((line + "\n").utf8)
         Self.output.withLock { _ in
@@ -70,10 +86,21 @@ public struct LineLogHandler: LogHandler {
     private static let output = Mutex(())
 
     static func logfmt(_ fields: [(String, String)]) -> String {
-        fields.map { key, value in
-            let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F }
-            return plain ? "\(key)=\(value)" : "\(key)=\(JSONObjectWriter.quoted(value))"  // a JSON string literal is a quoted logfmt value
-        }.joined(separator: " ")
+        var line = ""
+        line.reserveCapacity(256)
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { line += " " }
+            line += key
+            line += "="
+            if isPlain(value) { line += value } else { JSONObjectWriter.appendQuoted(value, to: &line) }  // a JSON string literal is a quoted logfmt value
+        }
+        return line
+    }
+
+    /// A logfmt value that needs no quotes: not empty, no space, control character, quote, `=` or backslash.
+    private static func isPlain(_ value: String) -> Bool {
+        !value.isEmpty
+            && value.utf8.allSatisfy { $0 > 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "\\") && $0 != 0x7F }
     }
 
     static func json(_ fields: [(String, String)]) -> String {
@@ -82,17 +109,41 @@ public struct LineLogHandler: LogHandler {
         return object.finish()
     }
 
-    /// `2026-11-23T19:30:00.123Z`, UTC, built by hand: this runs for every request.
+    /// `2026-11-23T19:30:00.123Z`, UTC, written digit by digit: this runs for every request.
     static func timestamp() -> String {
         let now = Date().timeIntervalSince1970
         var seconds = time_t(now.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func put(_ value: Int, digits: Int) {
+                var rest = value
+                for position in stride(from: index + digits - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += digits
+            }
+            func put(_ character: Unicode.Scalar) {
+                buffer[index] = UInt8(ascii: character)
+                index += 1
+            }
+            put(Int(parts.tm_year) + 1900, digits: 4)
+            put("-")
+            put(Int(parts.tm_mon) + 1, digits: 2)
+            put("-")
+            put(Int(parts.tm_mday), digits: 2)
+            put("T")
+            put(Int(parts.tm_hour), digits: 2)
+            put(":")
+            put(Int(parts.tm_min), digits: 2)
+            put(":")
+            put(Int(parts.tm_sec), digits: 2)
+            put(".")
+            put(min(999, Int((now - now.rounded(.down)) * 1000)), digits: 3)
+            put("Z")
+            return index
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32((now - now.rounded(.down)) * 1000), 3))Z"
     }
 }
