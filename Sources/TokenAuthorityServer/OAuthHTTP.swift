@@ -35,7 +35,7 @@ enum OAuthHTTP {
             // reads this answer, but the log line and the metrics say what happened.
             throw OAuthError.incompleteBody
         }
-        return try FormParameters(decoding: body.readableBytesView)
+        return try FormParameters(decoding: Array(body.readableBytesView))
     }
 
     /// A JSON response with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).

@@ -274,7 +274,7 @@ struct ParsingPropertyTests {
 // MARK: - Helpers
 
 private func decodeForm(_ bytes: some Collection<UInt8>) -> Result<FormParameters, OAuthError> {
-    Result { () throws(OAuthError) in try FormParameters(decoding: bytes) }
+    Result { () throws(OAuthError) in try FormParameters(decoding: Array(bytes)) }
 }
 
 private func credentials(_ header: String?, _ form: FormParameters) -> Result<ClientCredentials?, OAuthError> {

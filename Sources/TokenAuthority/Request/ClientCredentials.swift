@@ -43,7 +43,7 @@ public struct ClientCredentials: Sendable, Equatable {
         guard scheme.count == 5, zip(scheme, "basic".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
         let encoded = bytes[scheme.endIndex...].filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
         guard !encoded.isEmpty,
-            let decoded = Data(base64Encoded: Data(encoded)),
+            let decoded = Data(base64Encoded: Data(encoded)).map(Array.init),
             let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
             let id = try? FormParameters.decodeComponent(decoded[decoded.startIndex..<colon]),
             let secret = try? FormParameters.decodeComponent(decoded[decoded.index(after: colon)...]),
