@@ -118,7 +118,7 @@ public struct LineLogHandler: LogHandler {
         return String(unsafeUninitializedCapacity: 24) { buffer in
             var index = 0
             func put(_ value: Int, digits: Int) {
-                var rest = value
+                var rest = max(0, value)
                 for position in stride(from: index + digits - 1, through: index, by: -1) {
                     buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
                     rest /= 10
