@@ -38,6 +38,8 @@ public struct TokenAuthorityServices: Sendable {
     public let deviceAuthorization: DeviceAuthorizationService
     /// Finds the user of a Bearer token at `/oauth2/userinfo`.
     public let userInfoEndpoint: UserInfoEndpoint
+    /// `scopes_supported` of the metadata documents, read again when a client changed.
+    let knownScopes: KnownScopes
 
     /// Opens the configured database (migrated) and wires the rest to it.
     /// - Parameters:
@@ -99,6 +101,7 @@ public struct TokenAuthorityServices: Sendable {
         deviceAuthorization = DeviceAuthorizationService(
             store: store, scopePolicy: scopePolicy, settings: configuration.deviceAuthorization, clock: clock)
         deviceClientAuthenticator = authenticator
+        knownScopes = KnownScopes(clients: store, allowedScopes: configuration.oauth.allowedScopes)
         requestSource = RequestSource(trustedProxies: configuration.security.sourceLimits.trustedProxies)
         tokenEndpoint = TokenEndpoint(
             authenticator: authenticator,

@@ -51,6 +51,26 @@ struct MetadataTests {
         }
     }
 
+    @Test("scopes_supported follows the clients changed in the database, in both documents")
+    func knownScopesFollowClientChanges() async throws {
+        try await TestServer.with { server in
+            // Given a client with the scope "alpha", named by the metadata
+            try await server.client("first", scopes: ["alpha"])
+            let before = try await server.send(uri: "/.well-known/oauth-authorization-server", method: .get)
+            #expect(before["scopes_supported"] == .array(["alpha", "openid"]))
+
+            // When, in the database, it is deleted and a client with "beta" registered
+            #expect(try await server.services.store.deleteClient(id: "first"))
+            try await server.client("second", scopes: ["beta"])
+
+            // Then both documents name "beta" and no longer "alpha"
+            for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+                let after = try await server.send(uri: path, method: .get)
+                #expect(after["scopes_supported"] == .array(["beta", "openid"]), "\(path)")
+            }
+        }
+    }
+
     @Test("the default issuer comes from [server]: https, the host name, the port; localhost for a wildcard address")
     func defaultIssuer() {
         var configuration = DeploymentConfiguration()

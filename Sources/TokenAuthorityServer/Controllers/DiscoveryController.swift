@@ -63,7 +63,7 @@ struct DiscoveryController {
         object.add("token_endpoint_auth_methods_supported", secrets + ["none"])
         object.add("revocation_endpoint_auth_methods_supported", secrets + ["none"])
         object.add("introspection_endpoint_auth_methods_supported", secrets)
-        var scopes = try await knownScopes()
+        var scopes = try await services.knownScopes.scopes()
         if !scopes.contains("openid") { scopes = (scopes + ["openid"]).sorted() }
         object.add("scopes_supported", scopes)
         if openIDConnect {
@@ -75,19 +75,6 @@ struct DiscoveryController {
                 ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username"])
         }
         return object.finish()
-    }
-
-    /// The scopes this server can name: the registered clients' scope lists and
-    /// the `allowed_scopes` entries that are plain scope names rather than
-    /// patterns. Not exhaustive, as RFC 8414 §2 allows: a client without a scope
-    /// list may be granted any scope.
-    private func knownScopes() async throws -> [String] {
-        var scopes = Set(try await services.store.clients().flatMap { $0.scopes ?? [] })
-        for pattern in services.configuration.oauth.allowedScopes
-        where pattern.allSatisfy({ $0.isLetter || $0.isNumber || "_-:".contains($0) }) {
-            scopes.insert(pattern)
-        }
-        return scopes.sorted()
     }
 
     /// Public, cacheable for a minute: resource servers fetch the keys again when
