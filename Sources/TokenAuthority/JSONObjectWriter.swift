@@ -49,13 +49,6 @@ public struct JSONObjectWriter {
         text += ":"
     }
 
-    /// `value` as a JSON string literal.
-    public static func quoted(_ value: String) -> String {
-        var text = ""
-        appendQuoted(value, to: &text)
-        return text
-    }
-
     /// RFC 8259 §7 string escaping.
     public static func appendQuoted(_ value: String, to text: inout String) {
         // Tokens, JWTs and most names need no escaping: append them whole.
