@@ -124,7 +124,7 @@ public struct TokenAuthorityServices: Sendable {
     public func rotateSigningKey() async throws -> String {
         let keyID = try await SigningKeySetup.rotate(
             configuration: configuration, store: store, cipher: cipher, clock: clock)
-        await signingKeys.forgetCurrentKey()
+        signingKeys.forgetCurrentKey()
         return keyID
     }
 

@@ -3,10 +3,42 @@ import Foundation
 /// Base64url without padding (RFC 4648 §5), as JOSE and PKCE write it.
 public enum Base64URL {
     public static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let input = Array(bytes)
+        // Byte by byte: every JWT is three of these.
+        return String(unsafeUninitializedCapacity: (input.count * 4 + 2) / 3) { output in
+            var written = 0
+            func put(_ sextet: UInt32) {
+                output[written] = alphabet[Int(sextet & 0x3F)]
+                written += 1
+            }
+            var index = 0
+            while index + 3 <= input.count {
+                let group = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                put(group >> 18)
+                put(group >> 12)
+                put(group >> 6)
+                put(group)
+                index += 3
+            }
+            switch input.count - index {
+            case 1:
+                let group = UInt32(input[index]) << 16
+                put(group >> 18)
+                put(group >> 12)
+            case 2:
+                let group = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
+                put(group >> 18)
+                put(group >> 12)
+                put(group >> 6)
+            default:
+                break
+            }
+            return written
+        }
     }
+
+    /// RFC 4648 §5, Table 2.
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// The bytes of `text`, padded or not; `nil` when it is not base64url.
     public static func decode(_ text: String) -> Data? {

@@ -1,29 +1,18 @@
-import Foundation
-import JWTKit
 import TokenAuthority
 
-/// The claims of an OpenID Connect ID token (OpenID Connect Core §2), as jwt-kit encodes them.
-struct IDTokenPayload: JWTPayload {
-    var iss: IssuerClaim
-    var sub: SubjectClaim
-    var aud: AudienceClaim
-    var exp: ExpirationClaim
-    var iat: IssuedAtClaim
-    var auth_time: Int64
-    var nonce: String?
-    var at_hash: String
-
-    init(_ claims: IDTokenClaims, issuer: String) {
-        iss = IssuerClaim(value: issuer)
-        sub = SubjectClaim(value: claims.subject)
-        aud = AudienceClaim(value: [claims.audience])
-        exp = ExpirationClaim(value: Date(timeIntervalSince1970: TimeInterval(claims.expiresAt / 1000)))
-        iat = IssuedAtClaim(value: Date(timeIntervalSince1970: TimeInterval(claims.issuedAt / 1000)))
-        auth_time = claims.authTime / 1000
-        nonce = claims.nonce
-        at_hash = claims.accessTokenHash
+/// The claims of an OpenID Connect ID token (OpenID Connect Core §2) as the JSON its payload is.
+enum IDTokenPayload {
+    static func json(_ claims: IDTokenClaims, issuer: String) -> String {
+        var payload = JSONObjectWriter()
+        payload.add("iss", issuer)
+        payload.add("sub", claims.subject)
+        payload.add("aud", claims.audience)
+        // Whole seconds, as NumericDate is written (RFC 7519 §2).
+        payload.add("exp", Int(claims.expiresAt / 1000))
+        payload.add("iat", Int(claims.issuedAt / 1000))
+        payload.add("auth_time", Int(claims.authTime / 1000))
+        if let nonce = claims.nonce { payload.add("nonce", nonce) }
+        payload.add("at_hash", claims.accessTokenHash)
+        return payload.finish()
     }
-
-    /// Verified by relying parties, never by this server.
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

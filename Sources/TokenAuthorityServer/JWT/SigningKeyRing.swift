@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JWTKit
 import Logging
+import Synchronization
 import TokenAuthority
 
 /// The JWT signing keys of this server, as `signing_keys` holds them: signs with the current key
@@ -12,20 +13,29 @@ import TokenAuthority
 /// a `keys rotate` run by the operator, or by another process sharing the file,
 /// takes effect within that interval; a rotation in this process, at once.
 /// Reading it before every signature cost a sixth of JWT issuance throughput.
-actor SigningKeyRing: AccessTokenSigner {
+///
+/// Not an actor: every JWT access token is signed here, and a signature needs no
+/// turn of its own, only the key in hand (`CompactJWS`).
+final class SigningKeyRing: AccessTokenSigner {
+    private struct Keys {
+        /// The key that signs, with its private key opened.
+        var current: SigningKey?
+        /// Every published key, for jwt-kit to verify with.
+        var published = JWTKeyCollection()
+        var publishedIDs: Set<String> = []
+        /// When the current key's id was last read from the database.
+        var checkedAt: ContinuousClock.Instant?
+        /// When an unknown `kid` may next cause a reload: garbage tokens must not turn
+        /// every introspection into a key reload.
+        var nextUnknownKeyReload: ContinuousClock.Instant?
+    }
+
     private let store: any SigningKeyStore
     private let cipher: TokenCipher
     private let issuer: IssuerName
     private let clock: Clock
-    private var keys = JWTKeyCollection()
-    private var currentKeyID: String?
-    private var loadedKeyIDs: Set<String> = []
-    /// When the current key's id was last read from the database.
-    private var checkedAt: ContinuousClock.Instant?
+    private let keys = Mutex(Keys())
     static let recheckInterval: Duration = .seconds(1)
-    /// When an unknown `kid` may next cause a reload: garbage tokens must not turn
-    /// every introspection into a key reload.
-    private var nextUnknownKeyReload: ContinuousClock.Instant?
 
     init(store: any SigningKeyStore, cipher: TokenCipher, issuer: IssuerName, clock: Clock) {
         self.store = store
@@ -35,74 +45,83 @@ actor SigningKeyRing: AccessTokenSigner {
     }
 
     func sign(_ claims: AccessTokenClaims) async throws -> SignedAccessToken {
-        let keyID = try await currentKey()
-        var header = JWTHeader()
-        header.typ = "at+jwt"  // RFC 9068 §2.1
-        let token = try await keys.sign(
-            AccessTokenPayload(claims, issuer: issuer.current), kid: JWKIdentifier(string: keyID), header: header)
-        return SignedAccessToken(token: token, keyID: keyID)
+        let key = try await currentKey()
+        let token = try CompactJWS.es256(
+            payload: AccessTokenPayload.json(claims, issuer: issuer.current), type: "at+jwt", key: key)
+        return SignedAccessToken(token: token, keyID: key.keyID)
     }
 
     func signIDToken(_ claims: IDTokenClaims) async throws -> String {
-        let keyID = try await currentKey()
-        var header = JWTHeader()
-        header.typ = "JWT"
-        return try await keys.sign(
-            IDTokenPayload(claims, issuer: issuer.current), kid: JWKIdentifier(string: keyID), header: header)
+        try CompactJWS.es256(
+            payload: IDTokenPayload.json(claims, issuer: issuer.current), type: "JWT", key: try await currentKey())
     }
 
-    /// The current key's id, read again from the database once `recheckInterval` has passed.
-    private func currentKey() async throws -> String {
-        if checkedAt.map({ ContinuousClock.now - $0 >= Self.recheckInterval }) ?? true {
-            let now = ContinuousClock.now
-            if try await store.currentSigningKeyID() != currentKeyID { try await reload() }
-            checkedAt = now
+    /// The current key, its id read again from the database once `recheckInterval` has
+    /// passed. One request per interval reads it; the others meanwhile sign with the key in
+    /// hand, which stays published after a rotation.
+    private func currentKey() async throws -> SigningKey {
+        let now = ContinuousClock.now
+        let (inHand, due) = keys.withLock { keys in
+            let due = keys.checkedAt.map { now - $0 >= Self.recheckInterval } ?? true
+            if due { keys.checkedAt = now }
+            return (keys.current, due)
+        }
+        if let inHand, !due { return inHand }
+        do {
+            if try await store.currentSigningKeyID() != inHand?.keyID { try await reload() }
+        } catch {
+            keys.withLock { $0.checkedAt = nil }
+            throw error
         }
         // After a reload this is the key current then, which a rotation racing the
         // reload may have made newer than the one just read: either is published.
-        guard let keyID = currentKeyID else {
+        guard let key = keys.withLock({ $0.current }) else {
             throw OAuthError.serverError.with(description: "There is no JWT signing key.")
         }
-        return keyID
+        return key
     }
 
     func verifiedTokenID(of token: String) async -> String? {
         guard let keyID = Self.keyID(of: token) else { return nil }
-        if !loadedKeyIDs.contains(keyID) {
-            let now = ContinuousClock.now
-            guard nextUnknownKeyReload.map({ now >= $0 }) ?? true else { return nil }
-            nextUnknownKeyReload = now + Self.recheckInterval
-            try? await reload()
+        let now = ContinuousClock.now
+        let reloads = keys.withLock { keys in
+            guard !keys.publishedIDs.contains(keyID), keys.nextUnknownKeyReload.map({ now >= $0 }) ?? true else {
+                return false
+            }
+            keys.nextUnknownKeyReload = now + Self.recheckInterval
+            return true
         }
-        guard loadedKeyIDs.contains(keyID),
-            let payload = try? await keys.verify(token, as: AccessTokenPayload.self)
-        else { return nil }
+        if reloads { try? await reload() }
+        let (known, published) = keys.withLock { ($0.publishedIDs.contains(keyID), $0.published) }
+        guard known, let payload = try? await published.verify(token, as: VerifiedTokenID.self) else { return nil }
         return payload.jti.value
     }
 
     /// Makes the next signature read the current key's id again: after a rotation here.
     func forgetCurrentKey() {
-        checkedAt = nil
+        keys.withLock { $0.checkedAt = nil }
     }
 
     /// Loads the published keys; only the current one's private key is opened.
     private func reload() async throws {
         let records = try await store.publishedSigningKeys(at: clock.now())
-        let collection = JWTKeyCollection()
-        var current: String?
+        let published = JWTKeyCollection()
+        var current: SigningKey?
         for record in records {
             let kid = JWKIdentifier(string: record.keyID)
             if record.retiredAt == nil {
                 let key = try SigningKey(record: record, cipher: cipher)
-                await collection.add(ecdsa: try ES256PrivateKey(backing: key.privateKey), kid: kid)
-                current = record.keyID
+                await published.add(ecdsa: try ES256PrivateKey(backing: key.privateKey), kid: kid)
+                current = key
             } else {
-                try await collection.add(jwk: JWK(json: record.publicJWK))
+                try await published.add(jwk: JWK(json: record.publicJWK))
             }
         }
-        keys = collection
-        currentKeyID = current
-        loadedKeyIDs = Set(records.map(\.keyID))
+        keys.withLock { keys in
+            keys.current = current
+            keys.published = published
+            keys.publishedIDs = Set(records.map(\.keyID))
+        }
     }
 
     /// The `kid` of a JWS header, read without trusting anything else in it.
