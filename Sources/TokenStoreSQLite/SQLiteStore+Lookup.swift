@@ -57,11 +57,12 @@ extension SQLiteStore {
                         SELECT client_id, subject_type, subject, scope, state, issued_at, expires_at
                         FROM \(table) WHERE token_sha256 = ?
                         """), arguments: [digest]),
-            let subject = Subject(kind: row["subject_type"], name: row["subject"]),
-            let state = TokenState(rawValue: row["state"])
+            // By position, in the SELECT's order (as in `fetchActive`).
+            let subject = Subject(kind: row[1], name: row[2]),
+            let state = TokenState(rawValue: row[4])
         else { return nil }
         return FoundToken(
-            kind: kind, clientID: row["client_id"], subject: subject, scope: row["scope"], state: state,
-            issuedAt: row["issued_at"], expiresAt: row["expires_at"])
+            kind: kind, clientID: row[0], subject: subject, scope: row[3], state: state, issuedAt: row[5],
+            expiresAt: row[6])
     }
 }

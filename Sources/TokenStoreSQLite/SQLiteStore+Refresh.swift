@@ -50,16 +50,24 @@ extension SQLiteStore {
     private static func fetchRefreshToken(_ db: Database, digest: Data) throws -> RefreshRow? {
         guard
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM refresh_tokens WHERE token_sha256 = ?"), arguments: [digest]),
-            let subject = Subject(kind: row["subject_type"], name: row["subject"]),
-            let state = TokenState(rawValue: row["state"])
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, client_id, subject_type, subject, scope, state, issued_at, expires_at, family_id,
+                               token_sealed
+                        FROM refresh_tokens WHERE token_sha256 = ?
+                        """), arguments: [digest]),
+            // By position, in the SELECT's order (as in `fetchActive`).
+            let subject = Subject(kind: row[2], name: row[3]),
+            let state = TokenState(rawValue: row[5])
         else { return nil }
-        let id: Int64 = row["id"]
+        let id: Int64 = row[0]
+        let scope: String = row[4]
         return RefreshRow(
             presented: PresentedRefreshToken(
-                id: id, clientID: row["client_id"], subject: subject, scope: ScopeSet(validated: (row["scope"] as String).split(separator: " ").map(String.init)),
-                state: state, issuedAt: row["issued_at"], expiresAt: row["expires_at"], familyID: row["family_id"] ?? id),
-            sealed: [UInt8](row["token_sealed"] as Data))
+                id: id, clientID: row[1], subject: subject,
+                scope: ScopeSet(validated: scope.split(separator: " ").map(String.init)), state: state,
+                issuedAt: row[6], expiresAt: row[7], familyID: row[8] ?? id),
+            sealed: [UInt8](row[9] as Data))
     }
 
     /// The refresh grant's rotation (docs/token-renewal.md, "The refresh grant"), in the

@@ -104,14 +104,15 @@ extension SQLiteStore {
                     """),
             arguments: [key.clientID, key.subject.kind, key.subject.name, key.scope.description])
         guard let row else { return nil }
-        let refreshID: Int64? = row["r_id"]
+        // By position, in the SELECT's order: GRDB finds a column by name with a
+        // lowercased scan of them all, which showed in the profile of every reuse.
+        let refreshID: Int64? = row[4]
         return StoredToken(
-            accessTokenID: row["id"], accessCiphertext: [UInt8](row["token_sealed"] as Data),
-            issuedAt: row["issued_at"], expiresAt: row["expires_at"],
+            accessTokenID: row[0], accessCiphertext: [UInt8](row[1] as Data), issuedAt: row[2], expiresAt: row[3],
             refreshToken: refreshID.map { id in
                 StoredRefreshToken(
-                    id: id, ciphertext: [UInt8](row["r_sealed"] as Data), issuedAt: row["r_issued_at"],
-                    expiresAt: row["r_expires_at"], familyID: row["r_family_id"] ?? id)
+                    id: id, ciphertext: [UInt8](row[5] as Data), issuedAt: row[6], expiresAt: row[7],
+                    familyID: row[8] ?? id)
             })
     }
 }
