@@ -8,7 +8,10 @@ public struct ScopeSet: Sendable, Hashable, CustomStringConvertible {
     public static let `default` = ScopeSet(validated: ["default"])
 
     public init(validated scopes: some Sequence<String>) {
-        self.scopes = Array(Set(scopes)).sorted()
+        // Sorted, then each kept once: no hashing, on every token request.
+        var unique: [String] = []
+        for scope in scopes.sorted() where unique.last != scope { unique.append(scope) }
+        self.scopes = unique
     }
 
     /// Parses the `scope` parameter: space-delimited scope-tokens of

@@ -15,9 +15,9 @@ enum OAuthHTTP {
     /// body over `maximumBodySize` (`[security.http] max_body_size`, 64 KiB by default) is 413
     /// `invalid_request`.
     static func readForm(_ request: Request, maximumBodySize: Int) async throws(OAuthError) -> FormParameters {
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0.trimmingOptionalWhitespace) } ?? ""
-        guard mediaType == "application/x-www-form-urlencoded" else {
+        let contentType = Substring(request.headers[.contentType] ?? "")
+        let mediaType = contentType.prefix { $0 != ";" }.trimmingOptionalWhitespace
+        guard mediaType.equalsIgnoringASCIICase("application/x-www-form-urlencoded") else {
             throw OAuthError.invalidRequest.with(
                 description: "The request must have Content-Type: application/x-www-form-urlencoded.")
         }

@@ -107,14 +107,14 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
         var expectations: [String] = []
         var contentLength: String?
         for (name, value) in head.headers {
-            if Self.named(name, "host") {
+            if name.equalsIgnoringASCIICase("host") {
                 hosts += 1
                 host = value
-            } else if Self.named(name, "transfer-encoding") {
+            } else if name.equalsIgnoringASCIICase("transfer-encoding") {
                 codings += value.split(separator: ",").map { Self.token($0) }
-            } else if Self.named(name, "expect") {
+            } else if name.equalsIgnoringASCIICase("expect") {
                 expectations.append(Self.token(Substring(value)))
-            } else if Self.named(name, "content-length") {
+            } else if name.equalsIgnoringASCIICase("content-length") {
                 contentLength = value
             }
         }
@@ -133,16 +133,10 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
         if expectations.contains(where: { $0 != "100-continue" }) {
             return Refusal(status: .expectationFailed, description: "The only expectation met is 100-continue.")
         }
-        if let contentLength, let length = Int(Self.token(Substring(contentLength))), length > maximumBodySize {
+        if let contentLength, let length = Int(Substring(contentLength).trimmingOptionalWhitespace), length > maximumBodySize {
             return Refusal(status: .payloadTooLarge, description: "The request body is too large.")
         }
         return nil
-    }
-
-    /// A field name equal to `lowercase`, ignoring ASCII case (RFC 9110 §5.1).
-    private static func named(_ name: String, _ lowercase: StaticString) -> Bool {
-        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        return name.utf8.count == expected.count && zip(name.utf8, expected).allSatisfy { $0 | 0x20 == $1 }
     }
 
     /// A list element or value without its optional whitespace (RFC 9110 §5.6.3), in lowercase.

@@ -61,13 +61,15 @@ public struct LineLogHandler: LogHandler {
     /// Renders one line and writes it whole to standard error.
     private func emit(_ fields: [(String, String)]) {
         let line = format == .json ? Self.json(fields) : Self.logfmt(fields)
-        var bytes = Array((line + "\n").utf8)
+        let bytes = Array((line + "\n").utf8)
         Self.output.withLock { _ in
-            var written = 0
-            while written < bytes.count {
-                let result = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written) }
-                if result <= 0 { return }  // nowhere to log to: drop the line rather than spin
-                written += result
+            bytes.withUnsafeBytes { buffer in
+                var rest = buffer[...]
+                while !rest.isEmpty {
+                    let result = write(STDERR_FILENO, UnsafeRawBufferPointer(rebasing: rest).baseAddress, rest.count)
+                    if result <= 0 { return }  // nowhere to log to: drop the line rather than spin
+                    rest = rest.dropFirst(result)
+                }
             }
         }
     }
