@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TokenAuthority
 
@@ -18,10 +19,21 @@ import TokenAuthority
         #expect(throws: (any Error).self) { try other.open(sealed.ciphertext) }
     }
 
+    @Test func secureRandomBytesHaveTheLengthAskedForAndNeverRepeat() {
+        #expect(secureRandomBytes(0).isEmpty)
+        #expect([1, 7, 16, 33, 64].allSatisfy { secureRandomBytes($0).count == $0 })
+        #expect(Set((0..<1000).map { _ in secureRandomBytes(16) }).count == 1000)
+    }
+
     @Test func tokensAreRandomUUIDs() {
         let tokens = Set((0..<1000).map { _ in TokenCipher.newToken() })
         #expect(tokens.count == 1000)
         #expect(tokens.allSatisfy { $0.count == 36 && $0 == $0.lowercased() })
+        // RFC 9562 §5.4: version 4, variant 10, and a UUID to anyone who parses one
+        let characters = tokens.map(Array.init)
+        #expect(characters.allSatisfy { $0[14] == "4" && "89ab".contains($0[19]) })
+        #expect(characters.allSatisfy { [$0[8], $0[13], $0[18], $0[23]] == ["-", "-", "-", "-"] })
+        #expect(tokens.allSatisfy { UUID(uuidString: $0) != nil && TokenCipher.isOpaqueToken($0) })
     }
 
     @Test func keyMustBe32Bytes() {

@@ -1,6 +1,10 @@
-/// Bytes from the system's cryptographically secure generator (getrandom on
-/// Linux): salts, client secrets, the token encryption key.
+import Crypto
+
+/// Bytes from a cryptographically secure generator, BoringSSL's (the one swift-crypto
+/// makes its keys with, seeded by getrandom): tokens, salts, client secrets, codes, the
+/// token encryption key. One call, no system call each time: drawing a byte at a time
+/// from `SystemRandomNumberGenerator` was a getrandom call per 8 bytes.
 public func secureRandomBytes(_ count: Int) -> [UInt8] {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    guard count > 0 else { return [] }
+    return SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
 }

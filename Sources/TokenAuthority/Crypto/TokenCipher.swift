@@ -31,10 +31,29 @@ public struct TokenCipher: Sendable {
         return token
     }
 
-    /// A new opaque token: a random (version 4) UUID, 122 random bits, in the seed's form.
+    /// A new opaque token: a random (version 4) UUID, 122 random bits from
+    /// `secureRandomBytes`, in the seed's form (lowercase, RFC 9562 §4 and §5.4). Written
+    /// here: Foundation's `UUID()` opened, read and closed /dev/urandom for every token.
     public static func newToken() -> String {
-        UUID().uuidString.lowercased()
+        var bytes = secureRandomBytes(16)
+        bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
+        bytes[8] = bytes[8] & 0x3F | 0x80  // variant 10
+        return String(unsafeUninitializedCapacity: 36) { output in
+            var written = 0
+            for (index, byte) in bytes.enumerated() {
+                if [4, 6, 8, 10].contains(index) {
+                    output[written] = UInt8(ascii: "-")
+                    written += 1
+                }
+                output[written] = hexDigits[Int(byte >> 4)]
+                output[written + 1] = hexDigits[Int(byte & 0x0F)]
+                written += 2
+            }
+            return written
+        }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Has the form of `newToken()`: 36 characters, a UUID.
     public static func isOpaqueToken(_ token: String) -> Bool {
