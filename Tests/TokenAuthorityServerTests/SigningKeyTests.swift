@@ -68,6 +68,35 @@ struct SigningKeyTests {
         }
     }
 
+    @Test("JWTs requested while the key rotates: each is signed by the old key or the new one and verifies; once the rotation returned, the new key signs")
+    func requestsRacingARotation() async throws {
+        try await TestServer.with { server in
+            // Given a JWT client and the current key
+            let client = try await server.client("app", format: .jwt)
+            let oldKeyID = try #require(try await server.services.store.currentSigningKeyID())
+
+            // When 32 requests, each for its own scope, run while the operator rotates the key
+            async let rotation = server.services.rotateSigningKey()
+            let replies = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
+                for index in 0..<32 { group.addTask { try await server.clientCredentialsGrant(client, scope: "s\(index)") } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let newKeyID = try await rotation
+
+            // Then every answer is a JWT naming one of the two keys, verified by the published keys
+            #expect(replies.allSatisfy { $0.status == 200 }, "\(replies.filter { $0.status != 200 })")
+            let jwks = try await server.getJSON("/oauth2/jwks")
+            for reply in replies {
+                let jwt = try DecodedJWT(try #require(reply.accessToken))
+                #expect([oldKeyID, newKeyID].contains(try #require(jwt.header["kid"]?.string)))
+                #expect(jwt.verifies(against: jwks))
+            }
+            // And a token asked for after the rotation returned names the new key
+            let after = try #require(try await server.clientCredentialsGrant(client, scope: "after").accessToken)
+            #expect(try DecodedJWT(after).header["kid"] == .string(newKeyID))
+        }
+    }
+
     @Test("a retired key leaves /oauth2/jwks once every token it signed has expired, not before")
     func retiredKeyIsPublishedUntilItsTokensExpire() async throws {
         try await TestServer.with { server in
