@@ -34,7 +34,9 @@ public struct LineLogHandler: LogHandler {
         let eventMetadata = event.metadata ?? [:]
         func value(_ key: String) -> Logger.MetadataValue? { eventMetadata[key] ?? metadata[key] }
         for key in Self.leadingKeys {
-            if let value = value(key == "request_id" ? Self.requestIDKey : key) ?? value(key) {
+            // `request_id` is Hummingbird's request id when there is one.
+            let found = key == "request_id" ? value(Self.requestIDKey) ?? value(key) : value(key)
+            if let value = found {
                 fields.append((key, "\(value)"))
             }
         }
