@@ -34,6 +34,9 @@ struct RefreshGrantTests {
             #expect(try await server.accessTokenStates() == ["INACTIVE", "ACTIVE"])
             #expect(try await server.refreshTokenStates() == ["INACTIVE", "ACTIVE"])
             #expect(try await server.count("SELECT count(DISTINCT family_id) FROM access_tokens") == 1)
+            // And the answer's refresh token is the one stored: it refreshes in turn
+            let third = try await refresh(server, client, second.refreshToken)
+            #expect(third.status == 200 && third.refreshToken != second.refreshToken)
         }
     }
 

@@ -52,6 +52,12 @@ import TokenAuthority
         #expect(rotation.refresh == .replace(Self.refresh, issuedAt: Self.now, expiresAt: Self.now + 86_400_000))
     }
 
+    @Test func rotationWithNoNewRefreshTokenPreparedIsAServerErrorNotAKeep() {
+        var policy = Self.policy()
+        policy.newRefresh = nil
+        #expect(policy.decide(Self.presented()) == .refuse(OAuthError.serverError))
+    }
+
     @Test func withoutExtensionTheNewRefreshTokenKeepsTheOldTimes() {
         guard case .rotate(let rotation) = Self.policy(extend: false).decide(Self.presented()) else {
             Issue.record("expected a rotation")

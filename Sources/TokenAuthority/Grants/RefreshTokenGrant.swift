@@ -31,9 +31,12 @@ public struct RefreshTokenGrant: GrantHandler {
         // says: it has no secret, so only rotation detects a stolen one (RFC 9700 §2.2.2).
         var settings = settings
         if client.isPublic { settings.renewRefreshToken = true }
+        // A new refresh token only when this request rotates it; its value is kept for the answer.
+        let newRefreshValue = settings.renewRefreshToken ? TokenCipher.newToken() : nil
+        let newRefresh = try newRefreshValue.map(cipher.seal)
         let policy = RefreshPolicy(
             clientID: client.clientID, requestedScope: requestedScope, settings: settings, now: now,
-            newAccess: access.sealed, newRefresh: try cipher.seal(TokenCipher.newToken()))
+            newAccess: access.sealed, newRefresh: newRefresh)
         switch try await store.refresh(digest: digest, at: now, decide: policy.decide) {
         case .refused(let error):
             throw error
@@ -43,9 +46,17 @@ public struct RefreshTokenGrant: GrantHandler {
         case .rotated(let token, let scope):
             guard let refresh = token.refreshToken else { throw OAuthError.serverError }
             TokenMetrics.issued(grantType: .refreshToken, format: client.tokenFormat, mode: .new)
+            // The pair's refresh token is the one just sealed, or else the presented one, kept:
+            // both values are at hand, so no ciphertext is opened.
+            let refreshValue =
+                if let newRefresh, let newRefreshValue, refresh.ciphertext == newRefresh.ciphertext {
+                    newRefreshValue
+                } else {
+                    presented
+                }
             return TokenResponse(
                 accessToken: access.value,
-                refreshToken: try cipher.open(refresh.ciphertext),
+                refreshToken: refreshValue,
                 scope: scope,
                 expiresIn: Int(max(0, token.expiresAt - now) / 1000))
         }

@@ -6,13 +6,14 @@ public struct RefreshPolicy: Sendable {
     public var requestedScope: ScopeSet?
     public var settings: OAuthSettings
     public var now: EpochMilliseconds
-    /// The new tokens, sealed before the transaction.
+    /// The new tokens, sealed before the transaction. The refresh token is prepared only
+    /// when `settings.renewRefreshToken` rotates it; `nil` otherwise.
     public var newAccess: SealedToken
-    public var newRefresh: SealedToken
+    public var newRefresh: SealedToken?
 
     public init(
         clientID: String, requestedScope: ScopeSet?, settings: OAuthSettings, now: EpochMilliseconds,
-        newAccess: SealedToken, newRefresh: SealedToken
+        newAccess: SealedToken, newRefresh: SealedToken?
     ) {
         self.clientID = clientID
         self.requestedScope = requestedScope
@@ -47,6 +48,8 @@ public struct RefreshPolicy: Sendable {
         let key = TokenKey(clientID: presented.clientID, subject: presented.subject, scope: scope)
         let refresh: RefreshRenewal
         if settings.renewRefreshToken {
+            // Rotation is what detects a stolen refresh token: never fall back to keeping it.
+            guard let newRefresh else { return .refuse(OAuthError.serverError) }
             refresh =
                 settings.extendRefreshTokenExpiryTimeOnRenewal
                 ? .replace(newRefresh, issuedAt: now, expiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000)
