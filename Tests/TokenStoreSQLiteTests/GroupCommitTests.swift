@@ -1,0 +1,87 @@
+import GRDB
+import Testing
+import TokenAuthorityTesting
+@testable import TokenStoreSQLite
+
+/// `GroupCommit`: the token endpoint's writes share transactions (docs/storage.md), yet each
+/// behaves as if it had one of its own.
+@Suite struct GroupCommitTests {
+    struct Refused: Error, Equatable {
+        var request: Int
+    }
+
+    let directory: TemporaryDirectory
+    let pool: DatabasePool
+    let groupCommit: GroupCommit
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        pool = try AppDatabase.open(path: directory.file("db.sqlite3"))
+        try pool.write { db in
+            try db.execute(sql: "CREATE TABLE rows (id INTEGER PRIMARY KEY, request INTEGER NOT NULL)")
+            try db.execute(sql: "CREATE TABLE counter (n INTEGER NOT NULL)")
+            try db.execute(sql: "INSERT INTO counter (n) VALUES (0)")
+        }
+        groupCommit = GroupCommit(writer: pool)
+    }
+
+    /// Runs `count` writes at once and returns each one's answer, by request number.
+    func concurrently<T: Sendable>(
+        _ count: Int, _ work: @escaping @Sendable (Int, Database) throws -> T
+    ) async -> [Int: Result<T, any Error>] {
+        await withTaskGroup(of: (Int, Result<T, any Error>).self) { group in
+            for request in 0..<count {
+                group.addTask {
+                    do {
+                        return (request, .success(try await groupCommit.write { db in try work(request, db) }))
+                    } catch {
+                        return (request, .failure(error))
+                    }
+                }
+            }
+            var answers: [Int: Result<T, any Error>] = [:]
+            for await (request, answer) in group { answers[request] = answer }
+            return answers
+        }
+    }
+
+    @Test("a write that throws is rolled back alone: the others of its batch commit, and each caller gets its own answer")
+    func aFailureIsRolledBackAlone() async throws {
+        // Given 300 writes at once, every seventh throwing after its INSERT
+        let answers = await concurrently(300) { request, db in
+            try db.execute(sql: "INSERT INTO rows (request) VALUES (?)", arguments: [request])
+            if request % 7 == 0 { throw Refused(request: request) }
+            return db.lastInsertedRowID
+        }
+        // Then the throwing ones left no row and got their own error
+        let stored = try await pool.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, request FROM rows").map {
+                (($0["request"] as Int), ($0["id"] as Int64))
+            })
+        }
+        #expect(stored.keys.filter { $0 % 7 == 0 }.sorted() == [])
+        #expect(stored.count == (0..<300).count { $0 % 7 != 0 })
+        for (request, answer) in answers {
+            switch answer {
+            case .success(let id):
+                // And every other one's answer is the row it wrote
+                #expect(request % 7 != 0 && stored[request] == id)
+            case .failure(let error):
+                #expect((error as? Refused) == Refused(request: request))
+            }
+        }
+    }
+
+    @Test("writes run one after the other: each sees those before it")
+    func writesSeeTheOnesBefore() async throws {
+        // Given 300 read-modify-write increments at once
+        let answers = await concurrently(300) { _, db in
+            let n = try Int.fetchOne(db, sql: "SELECT n FROM counter") ?? 0
+            try db.execute(sql: "UPDATE counter SET n = ?", arguments: [n + 1])
+            return n + 1
+        }
+        // Then none was lost, and each saw a different count
+        #expect(try await pool.read { db in try Int.fetchOne(db, sql: "SELECT n FROM counter") } == 300)
+        #expect(Set(answers.values.compactMap { try? $0.get() }) == Set(1...300))
+    }
+}
