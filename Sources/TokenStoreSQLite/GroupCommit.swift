@@ -11,17 +11,22 @@ import Synchronization
 ///
 /// Semantics are unchanged. Requests still run one after the other on the
 /// writer connection, each seeing the ones before it, inside one IMMEDIATE
-/// transaction (so across processes too). Each runs in a savepoint of its own,
-/// so one that throws is rolled back alone. A caller resumes only after the
-/// commit that holds its work, and if that commit fails, every caller in the
-/// batch gets the error.
+/// transaction (so across processes too). One that throws is rolled back alone:
+/// the batch first runs without savepoints, which cost two statements a request;
+/// should a request throw, the whole transaction is rolled back and the batch runs
+/// again with each request in a savepoint of its own. A request is a function of
+/// the database alone (what it decides is kept anew on each run), so running it
+/// twice is safe. A caller resumes only after the commit that holds its work, and
+/// if that commit fails, every caller in the batch gets the error.
 final class GroupCommit: Sendable {
     /// Bounds a transaction's length, and so the time a request waits behind it.
     static let maximumBatch = 64
 
     private struct Job: Sendable {
-        /// Runs the work in a savepoint of the shared transaction and keeps its result.
-        let run: @Sendable (Database) -> Void
+        /// Runs the work in the shared transaction and keeps its result. With `isolated`,
+        /// in a savepoint of its own, keeping an error too; without, returns false
+        /// instead when it throws, and the batch must run again isolated.
+        let run: @Sendable (Database, _ isolated: Bool) -> Bool
         /// Resumes the caller once the transaction ended: with the kept result, or
         /// with the commit's error.
         let resume: @Sendable ((any Error)?) -> Void
@@ -43,7 +48,12 @@ final class GroupCommit: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let outcome = Outcome<T>()
             let job = Job(
-                run: { db in
+                run: { db, isolated in
+                    guard isolated else {
+                        guard let value = try? work(db) else { return false }
+                        outcome.keep(.success(value))
+                        return true
+                    }
                     outcome.keep(
                         Result {
                             var value: T?
@@ -54,6 +64,7 @@ final class GroupCommit: Sendable {
                             guard let value else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "no result") }
                             return value
                         })
+                    return true
                 },
                 resume: { commitError in
                     if let commitError {
@@ -86,9 +97,12 @@ final class GroupCommit: Sendable {
         }
         var commitError: (any Error)?
         do {
-            try db.inTransaction(.immediate) {
-                for job in batch { job.run(db) }
-                return .commit
+            try Self.commit(batch, db, isolated: false)
+        } catch is RunIsolated {
+            do {
+                try Self.commit(batch, db, isolated: true)
+            } catch {
+                commitError = error
             }
         } catch {
             commitError = error
@@ -99,6 +113,20 @@ final class GroupCommit: Sendable {
             return queue.draining
         }
         if more { scheduleBatch() }
+    }
+}
+
+extension GroupCommit {
+    /// A request of the batch threw while it ran without a savepoint.
+    private struct RunIsolated: Error {}
+
+    /// Runs the batch in one IMMEDIATE transaction and commits it. Not `isolated`, the
+    /// first request that throws rolls the whole transaction back with `RunIsolated`.
+    private static func commit(_ batch: [Job], _ db: Database, isolated: Bool) throws {
+        try db.inTransaction(.immediate) {
+            for job in batch where !job.run(db, isolated) { throw RunIsolated() }
+            return .commit
+        }
     }
 }
 
