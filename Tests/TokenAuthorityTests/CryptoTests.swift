@@ -13,6 +13,12 @@ import TokenAuthority
         #expect(!String(decoding: sealed.ciphertext, as: UTF8.self).contains(token))
     }
 
+    @Test func everySealHasANonceOfItsOwn() throws {
+        // AES-GCM's combined form starts with the 12-byte nonce
+        let nonces = try (0..<500).map { _ in try cipher.seal("same-token").ciphertext.prefix(12) }
+        #expect(Set(nonces.map(Array.init)).count == 500)
+    }
+
     @Test func anotherKeyCannotOpenIt() throws {
         let sealed = try cipher.seal("secret-token")
         let other = try TokenCipher(keyBytes: Array(repeating: 8, count: 32))
@@ -23,6 +29,23 @@ import TokenAuthority
         #expect(secureRandomBytes(0).isEmpty)
         #expect([1, 7, 16, 33, 64].allSatisfy { secureRandomBytes($0).count == $0 })
         #expect(Set((0..<1000).map { _ in secureRandomBytes(16) }).count == 1000)
+        // Across many refills of the 4 KiB block, and for draws larger than it
+        #expect(Set((0..<3000).map { _ in secureRandomBytes(24) }).count == 3000)
+        let large = secureRandomBytes(10_000)
+        #expect(large.count == 10_000 && Set(large).count > 200)
+    }
+
+    @Test func familyIDsArePositiveAndNeverRepeat() {
+        let ids = (0..<1000).map { _ in NewTokenPair.newFamilyID() }
+        #expect(ids.allSatisfy { $0 >= 1 } && Set(ids).count == 1000)
+    }
+
+    @Test func concurrentDrawsNeverShareBytes() async {
+        let draws = await withTaskGroup(of: [[UInt8]].self) { group in
+            for _ in 0..<8 { group.addTask { (0..<500).map { _ in secureRandomBytes(16) } } }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(Set(draws).count == 4000)
     }
 
     @Test func tokensAreRandomUUIDs() {

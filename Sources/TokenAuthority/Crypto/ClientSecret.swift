@@ -23,7 +23,7 @@ public enum ClientSecret {
     /// a command line would read as an option (`client show -x…`).
     public static func generateClientID() -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        var generator = SystemRandomNumberGenerator()
+        var generator = SecureRandomGenerator()
         return String((0..<24).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }
 

@@ -19,7 +19,8 @@ public struct TokenCipher: Sendable {
     }
 
     public func seal(_ token: String) throws -> SealedToken {
-        let box = try AES.GCM.seal(Array(token.utf8), using: key)
+        // A random 96-bit nonce, as swift-crypto would draw, from `secureRandomBytes`.
+        let box = try AES.GCM.seal(Array(token.utf8), using: key, nonce: AES.GCM.Nonce(data: secureRandomBytes(12)))
         guard let combined = box.combined else { throw TokenCipherError.sealFailed }
         return SealedToken(digest: Self.digest(of: token), ciphertext: Array(combined))
     }

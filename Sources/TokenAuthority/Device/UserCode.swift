@@ -7,7 +7,7 @@ public enum UserCode {
 
     /// A new code, canonical (no dash).
     public static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SecureRandomGenerator()
         return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }
 

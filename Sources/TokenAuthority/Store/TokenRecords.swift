@@ -67,7 +67,7 @@ public struct NewTokenPair: Sendable {
 
     public init(
         grantType: GrantType, access: SealedToken, issuedAt: EpochMilliseconds, accessExpiresAt: EpochMilliseconds,
-        refresh: SealedToken?, refreshExpiresAt: EpochMilliseconds, familyID: Int64 = .random(in: 1...Int64.max)
+        refresh: SealedToken?, refreshExpiresAt: EpochMilliseconds, familyID: Int64 = NewTokenPair.newFamilyID()
     ) {
         self.grantType = grantType
         self.access = access
@@ -76,6 +76,12 @@ public struct NewTokenPair: Sendable {
         self.refresh = refresh
         self.refreshExpiresAt = refreshExpiresAt
         self.familyID = familyID
+    }
+
+    /// A new family's id: 63 random bits, so that processes sharing a database need no counter.
+    public static func newFamilyID() -> Int64 {
+        var generator = SecureRandomGenerator()
+        return .random(in: 1...Int64.max, using: &generator)
     }
 }
 
