@@ -17,15 +17,22 @@ public struct FormParameters: Sendable, Equatable {
     /// token endpoint's profile (README, "Performance").
     public init(decoding body: [UInt8]) throws(OAuthError) {
         var values: [String: String] = [:]
-        var seen: Set<String> = []
-        for pair in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try Self.decodeComponent(parts[0])
-            let value = parts.count > 1 ? try Self.decodeComponent(parts[1]) : ""
-            guard seen.insert(name).inserted else {
+        // Names sent without a value: omitted, yet a second one is still a repeat.
+        var namesWithoutValue: [String] = []
+        var start = body.startIndex
+        while start < body.endIndex {
+            let end = body[start...].firstIndex(of: UInt8(ascii: "&")) ?? body.endIndex
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            let pair = body[start..<end]
+            let equals = pair.firstIndex(of: UInt8(ascii: "="))
+            let name = try Self.decodeComponent(pair[..<(equals ?? end)])
+            var value = ""
+            if let equals { value = try Self.decodeComponent(pair[(equals + 1)...]) }
+            guard values[name] == nil, !namesWithoutValue.contains(name) else {
                 throw OAuthError.invalidRequest.with(description: "Repeated parameter: \(Self.printable(name))")
             }
-            if !value.isEmpty { values[name] = value }
+            if value.isEmpty { namesWithoutValue.append(name) } else { values[name] = value }
         }
         self.values = values
     }
@@ -46,6 +53,10 @@ public struct FormParameters: Sendable, Equatable {
     }
 
     public static func decodeComponent(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
+        // Printable ASCII with nothing to decode, the usual case, is the text as it stands.
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "%") && $0 != UInt8(ascii: "+") }) {
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var decoded: [UInt8] = []
         decoded.reserveCapacity(bytes.count)
         var index = bytes.startIndex
