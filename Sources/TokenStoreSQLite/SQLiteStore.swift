@@ -81,9 +81,9 @@ extension SQLiteStore {
         _ = BusyRetry.retries
     }
 
-    /// Checkpoints the WAL every 100 ms until cancelled.
+    /// Checkpoints the WAL until cancelled: every 10 ms while writes come, every 100 ms when idle.
     func maintain() async {
-        await checkpointer?.run(every: .milliseconds(100))
+        await checkpointer?.run(busy: .milliseconds(10), idle: .milliseconds(100))
     }
 
     /// Closes the database after graceful shutdown. The last connection to close

@@ -3,11 +3,14 @@ import GRDB
 /// Copies WAL pages back into the database file from a connection of its own,
 /// between requests.
 ///
-/// SQLite's automatic checkpoint runs inside the COMMIT that takes the WAL past
-/// 1000 pages, with the write lock held: every queued write waits for its copy
-/// and its fsync, which showed as the renewal benchmark's p99. PASSIVE
+/// SQLite's automatic checkpoint runs at the end of the COMMIT that takes the WAL
+/// past 1000 pages, on the writer's connection: every queued write waits for its
+/// copy and its fsyncs, which showed as the renewal benchmark's p99. PASSIVE
 /// checkpoints from here never wait for readers or writers and leave the
-/// automatic one only the last few pages, so it stays short. It remains the
+/// automatic one only the last few pages, so it stays short. Under a stream of
+/// writes they come every 10 ms: at 100 ms the WAL filled in about as long, and the
+/// automatic checkpoint found much of it still to copy and sync (README,
+/// "Performance"). It remains the
 /// backstop that rewinds the WAL, which a PASSIVE checkpoint under a constant
 /// stream of writes never reaches the end of. (Turning the automatic one off
 /// instead raised throughput but let the WAL grow until a blocking TRUNCATE
@@ -21,11 +24,24 @@ struct WALCheckpointer: Sendable {
         connection = try DatabaseQueue(path: path, configuration: configuration)
     }
 
+    /// Where the WAL stood after a checkpoint: `PRAGMA wal_checkpoint`'s second and third columns.
+    struct Progress: Equatable {
+        /// Frames in the WAL.
+        var frames: Int
+        /// Frames of those copied into the database file.
+        var copied: Int
+    }
+
     /// One PASSIVE checkpoint. Returns the WAL's size in pages.
     @discardableResult
     func checkpoint() async throws -> Int {
+        try await checkpointProgress().frames
+    }
+
+    private func checkpointProgress() async throws -> Progress {
         try await connection.writeWithoutTransaction { db in
-            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")?[1] ?? 0
+            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+            return Progress(frames: row?[1] ?? 0, copied: row?[2] ?? 0)
         }
     }
 
@@ -34,12 +50,21 @@ struct WALCheckpointer: Sendable {
         try connection.close()
     }
 
-    /// Checkpoints every `interval` until the task is cancelled. A failure (another
-    /// process checkpointing at the same moment, say) waits for the next round.
-    func run(every interval: Duration) async {
+    /// Checkpoints until the task is cancelled: every `busy` interval while transactions
+    /// keep adding to the WAL, every `idle` interval once a round finds it as the last
+    /// one left it. A failure (another process checkpointing at the same moment, say)
+    /// waits an idle interval.
+    func run(busy: Duration, idle: Duration) async {
+        var last: Progress?
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            _ = try? await checkpoint()
+            let progress = try? await checkpointProgress()
+            try? await Task.sleep(for: Self.pause(after: progress, previous: last, busy: busy, idle: idle))
+            last = progress
         }
+    }
+
+    static func pause(after progress: Progress?, previous: Progress?, busy: Duration, idle: Duration) -> Duration {
+        guard let progress, progress != previous else { return idle }
+        return busy
     }
 }

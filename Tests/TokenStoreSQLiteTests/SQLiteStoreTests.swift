@@ -77,4 +77,19 @@ import TokenAuthorityTesting
         #expect(sizeAfter > sizeBefore)
         #expect(try await store.clients().count == 50)
     }
+
+    @Test func roundsComeQuicklyWhileTheWALGrowsAndSlowlyOnceItStops() {
+        typealias Progress = WALCheckpointer.Progress
+        let (busy, idle) = (Duration.milliseconds(10), Duration.milliseconds(100))
+        func pause(_ progress: Progress?, after previous: Progress?) -> Duration {
+            WALCheckpointer.pause(after: progress, previous: previous, busy: busy, idle: idle)
+        }
+        // New frames, or new frames copied, since the last round: soon again
+        #expect(pause(Progress(frames: 40, copied: 40), after: Progress(frames: 30, copied: 30)) == busy)
+        #expect(pause(Progress(frames: 40, copied: 40), after: Progress(frames: 40, copied: 35)) == busy)
+        #expect(pause(Progress(frames: 3, copied: 3), after: nil) == busy)
+        // Nothing new, or a failed round: the idle pace
+        #expect(pause(Progress(frames: 40, copied: 40), after: Progress(frames: 40, copied: 40)) == idle)
+        #expect(pause(nil, after: Progress(frames: 40, copied: 40)) == idle)
+    }
 }
