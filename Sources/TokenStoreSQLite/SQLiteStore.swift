@@ -45,9 +45,22 @@ struct SQLiteStore: TokenDatabase {
         try writer.unsafeRead(statement)
     }
 
-    /// A read transaction on a reader connection.
+    /// A read transaction on a reader connection, on the calling thread too.
+    ///
+    /// Never GRDB's asynchronous `read`: that holds its reader connection until the
+    /// awaiting task has been resumed on the concurrency pool, while `lookup` makes pool
+    /// threads wait for a free reader. Once every pool thread waited for a reader that
+    /// only the pool could release, the server stopped for good: 64 concurrent requests
+    /// to the public metadata endpoint, which reads every client, did it right after
+    /// start. Here a reader is held only while a thread runs the read, so a wait for one
+    /// is always short.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await Self.mappingUnavailable { try await writer.read(body) }
+        try await Self.mappingUnavailable { try readTransactionOnThisThread(body) }
+    }
+
+    /// GRDB's synchronous `read`: a DEFERRED transaction, one snapshot for all its statements.
+    private func readTransactionOnThisThread<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.read(body)
     }
 
     /// An IMMEDIATE write transaction, committed with `synchronous = NORMAL`.

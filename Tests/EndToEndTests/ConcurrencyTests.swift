@@ -91,3 +91,24 @@ struct TwoServerConcurrencyTests {
         }
     }
 }
+
+/// Reads that wait for one of SQLite's reader connections (docs/storage.md): a burst of
+/// them must never leave every worker thread waiting for a connection that only a worker
+/// thread could give back, which once stopped the server for good.
+@Suite("Concurrency: reads in a burst")
+struct ReadBursts {
+    @Test("64 simultaneous metadata requests, right after start and after each of two client changes: all answer 200, and so does /health")
+    func metadataBursts() async throws {
+        try await Deployment.withServer(config: deploymentConfig()) { server in
+            let metadata = rawRequest("GET", "/.well-known/oauth-authorization-server")
+            for round in 0..<3 {
+                // A client registered by another process: the metadata reads every client again
+                if round > 0 { _ = try await server.deployment.createClient() }
+                let replies = try await burst([[UInt8]](repeating: metadata, count: 64), port: server.port, timeout: .seconds(10))
+                #expect(replies.allSatisfy { $0?.status == 200 }, "round \(round): \(statusTally(replies))")
+            }
+            let health = try await burst([rawRequest("GET", "/health")], port: server.port, timeout: .seconds(10))
+            #expect(health.first??.status == 200)
+        }
+    }
+}
