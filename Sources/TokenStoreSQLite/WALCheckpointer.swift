@@ -8,13 +8,14 @@ import GRDB
 /// copy and its fsyncs, which showed as the renewal benchmark's p99. PASSIVE
 /// checkpoints from here never wait for readers or writers and leave the
 /// automatic one only the last few pages, so it stays short. Under a stream of
-/// writes they come every 10 ms: at 100 ms the WAL filled in about as long, and the
-/// automatic checkpoint found much of it still to copy and sync (README,
-/// "Performance"). It remains the
-/// backstop that rewinds the WAL, which a PASSIVE checkpoint under a constant
-/// stream of writes never reaches the end of. (Turning the automatic one off
-/// instead raised throughput but let the WAL grow until a blocking TRUNCATE
-/// checkpoint, with a p99 of ~100 ms.)
+/// writes they come every 10 ms: at 100 ms the WAL filled in about as long, and
+/// the automatic checkpoint found much of it still to copy and sync (README,
+/// "Performance").
+///
+/// The automatic checkpoint remains the backstop that rewinds the WAL, which a
+/// PASSIVE checkpoint under a constant stream of writes never reaches the end of.
+/// (Turning it off instead raised throughput but let the WAL grow until a blocking
+/// TRUNCATE checkpoint, with a p99 of ~100 ms.)
 struct WALCheckpointer: Sendable {
     private let connection: DatabaseQueue
 
