@@ -33,13 +33,8 @@ struct WALCheckpointer: Sendable {
         var copied: Int
     }
 
-    /// One PASSIVE checkpoint. Returns the WAL's size in pages.
-    @discardableResult
-    func checkpoint() async throws -> Int {
-        try await checkpointProgress().frames
-    }
-
-    private func checkpointProgress() async throws -> Progress {
+    /// One PASSIVE checkpoint, and where it left the WAL.
+    func checkpoint() async throws -> Progress {
         try await connection.writeWithoutTransaction { db in
             let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
             return Progress(frames: row?[1] ?? 0, copied: row?[2] ?? 0)
@@ -58,7 +53,7 @@ struct WALCheckpointer: Sendable {
     func run(busy: Duration, idle: Duration) async {
         var last: Progress?
         while !Task.isCancelled {
-            let progress = try? await checkpointProgress()
+            let progress = try? await checkpoint()
             try? await Task.sleep(for: Self.pause(after: progress, previous: last, busy: busy, idle: idle))
             last = progress
         }

@@ -70,7 +70,7 @@ import TokenAuthorityTesting
         let sizeBefore = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
         // When the checkpointer runs from its own connection
         let checkpointer = try WALCheckpointer(path: path)
-        let walPages = try await checkpointer.checkpoint()
+        let walPages = try await checkpointer.checkpoint().frames
         // Then the pages are in the database file, readable without the WAL
         let sizeAfter = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
         #expect(walPages > 0)
