@@ -51,8 +51,12 @@ public struct JSONObjectWriter {
 
     /// RFC 8259 §7 string escaping.
     public static func appendQuoted(_ value: String, to text: inout String) {
-        // Tokens, JWTs and most names need no escaping: append them whole.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        // Tokens, JWTs and most names need no escaping: append them whole. Native
+        // strings are scanned as a plain buffer of bytes; a JWT answer scanned
+        // through the UTF-8 view was 1 % of the JWT grant's CPU.
+        let needsEscaping = { (byte: UInt8) in byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") }
+        let plain = value.utf8.withContiguousStorageIfAvailable { !$0.contains(where: needsEscaping) }
+        if plain ?? !value.utf8.contains(where: needsEscaping) {
             text += "\""
             text += value
             text += "\""
