@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
 import ssl
 import time
-import uuid
 from contextlib import closing, suppress
 from dataclasses import dataclass
 
@@ -235,7 +235,11 @@ def assert_claims(claims: dict, *, subject: str, client_id: str, scope: str, val
     assert isinstance(claims["iat"], int) and isinstance(claims["exp"], int), claims
     assert abs(claims["iat"] - time.time()) <= 10, claims
     assert claims["exp"] - claims["iat"] == validity, claims
-    uuid.UUID(claims["jti"])  # a UUID, per the server's description
+    # An opaque token's form (docs/storage.md, "Secrets at rest"): 26 bytes in base64url, the first
+    # 6 the time of issue in milliseconds.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{35}", claims["jti"]), claims
+    issued_ms = int.from_bytes(base64.urlsafe_b64decode(claims["jti"] + "=")[:6], "big")
+    assert abs(issued_ms / 1000 - claims["iat"]) <= 10, claims
 
 
 def db_query(server: JwtServer, sql: str, parameters: tuple = ()) -> list[tuple]:

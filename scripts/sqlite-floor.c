@@ -6,15 +6,18 @@
 // settings (WAL, synchronous = NORMAL, foreign keys on). No HTTP, no Swift, no
 // other thread: the floor under the server's write paths (README, "Performance").
 //
-//   sqlite-floor DATABASE CLIENT_ID BATCH RENEWALS CHECKPOINT_EVERY
+//   sqlite-floor DATABASE CLIENT_ID BATCH RENEWALS CHECKPOINT_EVERY ordered|random
 //
 // CHECKPOINT_EVERY = 0 leaves checkpoints out (the server runs them on a
 // connection of its own); N > 0 runs a PASSIVE checkpoint after every N
 // transactions on this connection, so that their cost is counted too.
+// `ordered` writes lookup keys as the server does (6 bytes of time first,
+// docs/storage.md, "Secrets at rest"); `random`, as a plain SHA-256 would.
 // Prints "BATCH µs-per-renewal renewals-per-second".
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -39,10 +42,11 @@ static sqlite3_stmt *prepare(const char *sql) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) {
-        fprintf(stderr, "usage: sqlite-floor DATABASE CLIENT_ID BATCH RENEWALS CHECKPOINT_EVERY\n");
+    if (argc != 7 || (strcmp(argv[6], "ordered") != 0 && strcmp(argv[6], "random") != 0)) {
+        fprintf(stderr, "usage: sqlite-floor DATABASE CLIENT_ID BATCH RENEWALS CHECKPOINT_EVERY ordered|random\n");
         return 2;
     }
+    int ordered = strcmp(argv[6], "ordered") == 0;
     const char *client = argv[2];
     int batch = atoi(argv[3]), renewals = atoi(argv[4]), checkpointEvery = atoi(argv[5]);
     if (batch < 1 || renewals < batch || checkpointEvery < 0) return 2;
@@ -64,8 +68,9 @@ int main(int argc, char **argv) {
         "VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?, ?)");
     sqlite3_stmt *begin = prepare("BEGIN IMMEDIATE"), *commit = prepare("COMMIT");
 
-    // The new token's digest and sealed form: random bytes of the lengths the
-    // server stores for an opaque token (its nonce, ciphertext and tag: 64 bytes).
+    // The new token's lookup key and sealed form: random bytes of the lengths the
+    // server stores for an opaque token (its nonce, ciphertext and tag: 64 bytes),
+    // the key's first 6 bytes the time of issue when `ordered`.
     unsigned char digest[32], sealed[64];
     long long now = 1764000000000LL;
     double start = seconds();
@@ -92,6 +97,7 @@ int main(int argc, char **argv) {
             }
             if (getrandom(digest, sizeof digest, 0) != sizeof digest || getrandom(sealed, sizeof sealed, 0) != sizeof sealed)
                 return 1;
+            for (int byte = 0; ordered && byte < 6; byte++) digest[byte] = (unsigned char)(now >> (8 * (5 - byte)));
             sqlite3_bind_blob(insert, 1, digest, sizeof digest, SQLITE_STATIC);
             sqlite3_bind_blob(insert, 2, sealed, sizeof sealed, SQLITE_STATIC);
             sqlite3_bind_text(insert, 3, client, -1, SQLITE_STATIC);

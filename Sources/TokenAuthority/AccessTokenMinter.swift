@@ -1,15 +1,17 @@
 /// Makes new access tokens in the client's format and finds the row of a
 /// presented one (docs/token-renewal.md; docs/storage.md, "Secrets at rest").
 ///
-/// - An opaque token is a random UUID; the database keeps its SHA-256 and its
-///   AES-GCM ciphertext, so that reuse can hand the same token back.
-/// - A JWT access token (RFC 9068) is signed by `signer`; the database keeps only
-///   the SHA-256 of `"jti:" + jti` and the signing key's id.
+/// - An opaque token is `TokenCipher.newToken()`; the database keeps its lookup
+///   key (`TokenCipher.lookupKey`) and its AES-GCM ciphertext, so that reuse can
+///   hand the same token back.
+/// - A JWT access token (RFC 9068) is signed by `signer`, its jti another
+///   `newToken()`; the database keeps only the jti's lookup key in the domain
+///   `"jti:"` and the signing key's id.
 ///
-/// The two digest spaces never meet: a JWT's digest input is 40 characters, and
-/// a presented token is digested as an opaque one only when it has the form of
-/// the 36-character UUIDs this server issues. So neither the jti (readable in any
-/// JWT) nor `"jti:" + jti` presented as an opaque token finds the JWT's row.
+/// The two key spaces never meet: a JWT's key hashes `"jti:" + jti`, and a
+/// presented token is looked up as an opaque one only when it has an opaque
+/// token's form. So neither the jti (readable in any JWT) nor `"jti:" + jti`
+/// presented as an opaque token finds the JWT's row.
 public struct AccessTokenMinter: Sendable {
     private let cipher: TokenCipher
     private let signer: (any AccessTokenSigner)?
@@ -43,7 +45,7 @@ public struct AccessTokenMinter: Sendable {
         return MintedAccessToken(value: token, sealed: try cipher.seal(token))
     }
 
-    /// The digest under which a presented token's row is stored: its verified
+    /// The key under which a presented token's row is stored: its verified
     /// jti's for a JWT this server signed, the token's own for an opaque token;
     /// `nil` for anything else, which is no token of this server.
     public func lookupDigest(of presented: String) async -> [UInt8]? {
@@ -52,14 +54,14 @@ public struct AccessTokenMinter: Sendable {
             return Self.digest(ofTokenID: tokenID)
         }
         guard TokenCipher.isOpaqueToken(presented) else { return nil }
-        return TokenCipher.digest(of: presented)
+        return TokenCipher.lookupKey(of: presented)
     }
 
     static func digest(ofTokenID tokenID: String) -> [UInt8] {
-        TokenCipher.digest(of: "jti:" + tokenID)
+        TokenCipher.lookupKey(of: tokenID, domain: "jti:")
     }
 
-    /// A JWS compact serialisation has exactly two dots; a UUID has none.
+    /// A JWS compact serialisation has exactly two dots; an opaque token has none.
     private static func looksLikeJWT(_ token: String) -> Bool {
         token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 2
     }

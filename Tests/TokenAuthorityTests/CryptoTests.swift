@@ -9,7 +9,7 @@ import TokenAuthority
         let token = TokenCipher.newToken()
         let sealed = try cipher.seal(token)
         #expect(try cipher.open(sealed.ciphertext) == token)
-        #expect(sealed.digest == TokenCipher.digest(of: token))
+        #expect(sealed.digest == TokenCipher.lookupKey(of: token))
         #expect(!String(decoding: sealed.ciphertext, as: UTF8.self).contains(token))
     }
 
@@ -48,15 +48,50 @@ import TokenAuthority
         #expect(Set(draws).count == 4000)
     }
 
-    @Test func tokensAreRandomUUIDs() {
-        let tokens = Set((0..<1000).map { _ in TokenCipher.newToken() })
-        #expect(tokens.count == 1000)
-        #expect(tokens.allSatisfy { $0.count == 36 && $0 == $0.lowercased() })
-        // RFC 9562 §5.4: version 4, variant 10, and a UUID to anyone who parses one
-        let characters = tokens.map(Array.init)
-        #expect(characters.allSatisfy { $0[14] == "4" && "89ab".contains($0[19]) })
-        #expect(characters.allSatisfy { [$0[8], $0[13], $0[18], $0[23]] == ["-", "-", "-", "-"] })
-        #expect(tokens.allSatisfy { UUID(uuidString: $0) != nil && TokenCipher.isOpaqueToken($0) })
+    @Test("A new token is 35 base64url characters: 6 bytes of the time in milliseconds, then 20 random bytes")
+    func newTokenForm() throws {
+        let before = UInt64(Date().timeIntervalSince1970 * 1000)
+        let tokens = (0..<1000).map { _ in TokenCipher.newToken() }
+        let after = UInt64(Date().timeIntervalSince1970 * 1000) + 1
+        #expect(Set(tokens).count == 1000)
+        #expect(tokens.allSatisfy { Base64URL.isEncoding($0, ofByteCount: 26) && TokenCipher.isOpaqueToken($0) })
+        for token in tokens {
+            let bytes = try #require(Base64URL.decode(token))
+            let time = bytes.prefix(6).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            #expect((before - 1)...after ~= time)
+        }
+        // 160 random bits: no two tokens share their last 20 bytes.
+        #expect(Set(try tokens.map { try #require(Base64URL.decode($0)).suffix(20) }).count == 1000)
+    }
+
+    @Test("A new token's lookup key is its 6 bytes of time and 26 bytes of its SHA-256, in order of issue")
+    func lookupKeyOfANewToken() throws {
+        let token = TokenCipher.newToken()
+        let key = TokenCipher.lookupKey(of: token)
+        #expect(key.count == 32)
+        #expect(Array(key.prefix(6)) == Array(try #require(Base64URL.decode(token)).prefix(6)))
+        #expect(Array(key.suffix(26)) == Array(TokenCipher.digest(of: token).prefix(26)))
+        // The domain keeps a JWT's jti apart from the same string presented as an opaque token.
+        let jtiKey = TokenCipher.lookupKey(of: token, domain: "jti:")
+        #expect(jtiKey.prefix(6) == key.prefix(6) && jtiKey.suffix(26) == TokenCipher.digest(of: "jti:" + token).prefix(26))
+        #expect(jtiKey != key)
+        // A token made 2 ms later sorts after it, byte by byte, as the unique index orders them.
+        Thread.sleep(forTimeInterval: 0.002)
+        let later = TokenCipher.lookupKey(of: TokenCipher.newToken())
+        #expect(later.lexicographicallyPrecedes(key) == false && later != key)
+    }
+
+    @Test("A UUID token of an earlier version is still an opaque token, found under its SHA-256")
+    func earlierUUIDTokens() {
+        let uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+        #expect(TokenCipher.isOpaqueToken(uuid))
+        #expect(TokenCipher.lookupKey(of: uuid) == TokenCipher.digest(of: uuid))
+        #expect(TokenCipher.lookupKey(of: uuid, domain: "jti:") == TokenCipher.digest(of: "jti:" + uuid))
+        // Anything else is no token of this server, and gets no time prefix.
+        for other in ["", "not-a-token", String(repeating: "A", count: 34), String(repeating: "A", count: 34) + "!", "7C9E6679-7425-40DE-944B-E07FC1F90AE7x"] {
+            #expect(!TokenCipher.isOpaqueToken(other))
+            #expect(TokenCipher.lookupKey(of: other) == TokenCipher.digest(of: other))
+        }
     }
 
     @Test func keyMustBe32Bytes() {

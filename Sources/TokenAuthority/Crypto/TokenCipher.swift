@@ -2,9 +2,9 @@ import Crypto
 
 import Foundation
 
-/// Seals tokens for storage (docs/storage.md, "Secrets at rest"): a SHA-256 digest to look them up
-/// by, and an AES-GCM ciphertext under the server key so that reuse can return the very same token,
-/// while a copy of the database file alone reveals none.
+/// Seals tokens for storage (docs/storage.md, "Secrets at rest"): a key derived from SHA-256 to look
+/// them up by, and an AES-GCM ciphertext under the server key so that reuse can return the very same
+/// token, while a copy of the database file alone reveals none.
 public struct TokenCipher: Sendable {
     private let key: SymmetricKey
 
@@ -18,11 +18,23 @@ public struct TokenCipher: Sendable {
         Array(SHA256.hash(data: Array(token.utf8)))
     }
 
+    /// The 32 bytes a token's row is stored and found under (`token_sha256`; docs/storage.md,
+    /// "Secrets at rest"). For a token of `newToken()`'s form: the 6 bytes of time it begins with,
+    /// then the first 26 bytes of the SHA-256 of `domain + token`, so that new rows land together at
+    /// one end of the unique index instead of on a random leaf each. For any other string, a UUID
+    /// token of an earlier version among them: the SHA-256 of `domain + token`.
+    /// - Parameter domain: keeps apart what is hashed for different uses ("jti:" for a JWT's id).
+    public static func lookupKey(of token: String, domain: String = "") -> [UInt8] {
+        let digest = Self.digest(of: domain + token)
+        guard let time = issueTime(of: token) else { return digest }
+        return time + digest.prefix(26)
+    }
+
     public func seal(_ token: String) throws -> SealedToken {
         // A random 96-bit nonce, as swift-crypto would draw, from `secureRandomBytes`.
         let box = try AES.GCM.seal(Array(token.utf8), using: key, nonce: AES.GCM.Nonce(data: secureRandomBytes(12)))
         guard let combined = box.combined else { throw TokenCipherError.sealFailed }
-        return SealedToken(digest: Self.digest(of: token), ciphertext: Array(combined))
+        return SealedToken(digest: Self.lookupKey(of: token), ciphertext: Array(combined))
     }
 
     public func open(_ ciphertext: [UInt8]) throws -> String {
@@ -32,33 +44,35 @@ public struct TokenCipher: Sendable {
         return token
     }
 
-    /// A new opaque token: a random (version 4) UUID, 122 random bits from
-    /// `secureRandomBytes`, in the seed's form (lowercase, RFC 9562 §4 and §5.4). Written
-    /// here: Foundation's `UUID()` opened, read and closed /dev/urandom for every token.
+    /// A new token: 26 bytes in base64url (RFC 4648 §5), 35 characters. The first 6 bytes are the
+    /// time in milliseconds since 1970 (big-endian, as a UUIDv7 begins, RFC 9562 §5.7), which orders
+    /// the rows' lookup keys; the other 20 are random, from `secureRandomBytes`: 160 bits, the most
+    /// RFC 6749 §10.10 asks of a token's unguessability. Whoever holds the token can read when it was
+    /// made, as a JWT's `iat` tells. Earlier versions issued random UUIDs (122 random bits); those
+    /// still work (`isOpaqueToken`, `lookupKey`).
     public static func newToken() -> String {
-        var bytes = secureRandomBytes(16)
-        bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
-        bytes[8] = bytes[8] & 0x3F | 0x80  // variant 10
-        return String(unsafeUninitializedCapacity: 36) { output in
-            var written = 0
-            for (index, byte) in bytes.enumerated() {
-                if [4, 6, 8, 10].contains(index) {
-                    output[written] = UInt8(ascii: "-")
-                    written += 1
-                }
-                output[written] = hexDigits[Int(byte >> 4)]
-                output[written + 1] = hexDigits[Int(byte & 0x0F)]
-                written += 2
-            }
-            return written
-        }
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        let milliseconds = UInt64(max(0, time.tv_sec)) * 1000 + UInt64(max(0, time.tv_nsec)) / 1_000_000
+        let timeBytes = (0..<6).map { UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - $0))) }
+        return Base64URL.encode(timeBytes + secureRandomBytes(20))
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// The 6 bytes of time that begin a token of `newToken()`'s form; `nil` for any other string.
+    static func issueTime(of token: String) -> [UInt8]? {
+        guard Base64URL.isEncoding(token, ofByteCount: 26) else { return nil }
+        // 8 characters of 6 bits are the 48 bits of time.
+        var time: UInt64 = 0
+        for byte in token.utf8.prefix(8) {
+            guard let sextet = Base64URL.sextet(byte) else { return nil }
+            time = time << 6 | UInt64(sextet)
+        }
+        return (0..<6).map { UInt8(truncatingIfNeeded: time >> (8 * (5 - $0))) }
+    }
 
-    /// Has the form of `newToken()`: 36 characters, a UUID.
+    /// Has the form of `newToken()`, or of the lowercase random UUIDs that earlier versions issued.
     public static func isOpaqueToken(_ token: String) -> Bool {
-        token.utf8.count == 36 && UUID(uuidString: token) != nil
+        issueTime(of: token) != nil || (token.utf8.count == 36 && UUID(uuidString: token) != nil)
     }
 }
 

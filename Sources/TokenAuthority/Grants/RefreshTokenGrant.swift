@@ -24,7 +24,7 @@ public struct RefreshTokenGrant: GrantHandler {
     public func handle(_ form: FormParameters, client: Client) async throws -> TokenResponse {
         let presented = try form.required("refresh_token")
         let requestedScope = try form["scope"].map { (scope) throws(OAuthError) in try ScopeSet(parsing: scope) }
-        let digest = TokenCipher.digest(of: presented)
+        let digest = TokenCipher.lookupKey(of: presented)
         let now = clock.now()
         let access = try await newAccessToken(for: client, digest: digest, requestedScope: requestedScope, now: now)
         // A public client's refresh token rotates on every use, whatever renew_refresh_token

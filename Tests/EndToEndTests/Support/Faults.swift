@@ -330,9 +330,17 @@ extension Deployment {
     }
 }
 
-/// The hex SHA-256 of a token: its row's `token_sha256`.
+/// The hex of a token's row key, `token_sha256` (docs/storage.md, "Secrets at rest"): the 6 bytes
+/// of time a token of 35 base64url characters begins with, then the first 26 bytes of its SHA-256.
+/// Worked out here from the documentation, not by the server's code.
 func tokenDigest(_ token: String) -> String {
-    SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    let digest = Array(SHA256.hash(data: Array(token.utf8)))
+    var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    base64 += "="
+    guard token.utf8.count == 35, let bytes = Data(base64Encoded: base64) else {
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+    return (Array(bytes.prefix(6)) + digest.prefix(26)).map { String(format: "%02x", $0) }.joined()
 }
 
 // MARK: - Requests the fault tests send
