@@ -46,10 +46,10 @@ public struct TokenCipher: Sendable {
 
     /// A new token: 26 bytes in base64url (RFC 4648 §5), 35 characters. The first 6 bytes are the
     /// time in milliseconds since 1970 (big-endian, as a UUIDv7 begins, RFC 9562 §5.7), which orders
-    /// the rows' lookup keys; the other 20 are random, from `secureRandomBytes`: 160 bits, the most
-    /// RFC 6749 §10.10 asks of a token's unguessability. Whoever holds the token can read when it was
-    /// made, as a JWT's `iat` tells. Earlier versions issued random UUIDs (122 random bits); those
-    /// still work (`isOpaqueToken`, `lookupKey`).
+    /// the rows' lookup keys; the other 20 are random, from `secureRandomBytes`: a guess succeeds
+    /// with a chance of 2^-160, as RFC 6749 §10.10 recommends. Whoever holds the token can read when
+    /// it was made, as a JWT's `iat` tells. Earlier versions issued random UUIDs (122 random bits);
+    /// those still work (`isOpaqueToken`, `lookupKey`).
     public static func newToken() -> String {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
