@@ -59,6 +59,8 @@ struct SQLiteStore: TokenDatabase {
     }
 
     /// GRDB's synchronous `read`: a DEFERRED transaction, one snapshot for all its statements.
+    /// A function of its own, not async, so that the call cannot resolve to GRDB's asynchronous
+    /// overload.
     private func readTransactionOnThisThread<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.read(body)
     }

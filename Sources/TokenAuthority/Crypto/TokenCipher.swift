@@ -54,8 +54,12 @@ public struct TokenCipher: Sendable {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         let milliseconds = UInt64(max(0, time.tv_sec)) * 1000 + UInt64(max(0, time.tv_nsec)) / 1_000_000
-        let timeBytes = (0..<6).map { UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - $0))) }
-        return Base64URL.encode(timeBytes + secureRandomBytes(20))
+        return Base64URL.encode(timeBytes(milliseconds) + secureRandomBytes(20))
+    }
+
+    /// The low 48 bits of `milliseconds`, big-endian: the 6 bytes a token begins with.
+    private static func timeBytes(_ milliseconds: UInt64) -> [UInt8] {
+        (0..<6).map { UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - $0))) }
     }
 
     /// The 6 bytes of time that begin a token of `newToken()`'s form; `nil` for any other string.
@@ -67,7 +71,7 @@ public struct TokenCipher: Sendable {
             guard let sextet = Base64URL.sextet(byte) else { return nil }
             time = time << 6 | UInt64(sextet)
         }
-        return (0..<6).map { UInt8(truncatingIfNeeded: time >> (8 * (5 - $0))) }
+        return timeBytes(time)
     }
 
     /// Has the form of `newToken()`, or of the lowercase random UUIDs that earlier versions issued.
