@@ -9,7 +9,9 @@ import Synchronization
 /// same transaction, whichever process made it (`client delete` on the command
 /// line, another instance on the same database): a deleted client or a replaced
 /// secret stops working within `recheckInterval`, plus the length of a request
-/// already under way. Changes made through the cache itself take effect at once.
+/// already under way. Changes made through the cache itself take effect at once,
+/// and so do those a store announces (`followClientChanges`: PostgreSQL's
+/// `NOTIFY`), while `run` follows them; the version still bounds the rest.
 ///
 /// The cache guards nothing alone: a token for a deleted client fails its
 /// foreign key, and a client's tokens go with it (`ON DELETE CASCADE`). Unknown
@@ -104,6 +106,19 @@ public final class ClientCache: ClientStore {
 
     public func forgetCopies() {
         state.withLock { $0.drop() }
+    }
+
+    /// Drops the copies whenever the store announces a change, until the task is
+    /// cancelled; returns at once for a store that announces none.
+    public func run() async {
+        await followClientChanges {}
+    }
+
+    public func followClientChanges(_ changed: @escaping @Sendable () -> Void) async {
+        await store.followClientChanges { [self] in
+            forgetCopies()
+            changed()
+        }
     }
 
     public func clientsVersion() async throws -> Int64 {

@@ -24,7 +24,8 @@ public func buildApplication(
         server: try certificate.map { try .tls(http1, tlsConfiguration: $0.tlsConfiguration) } ?? http1,
         configuration: .init(address: .hostname(server.hostname, port: server.port), serverName: "token-authority"),
         services: [
-            StoreMaintenanceService(store: services.store), TokenCleanupService(services: services, logger: logger),
+            StoreMaintenanceService(store: services.store, clients: services.clients),
+            TokenCleanupService(services: services, logger: logger),
         ],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? server.port

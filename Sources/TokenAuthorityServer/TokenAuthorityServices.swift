@@ -40,6 +40,9 @@ public struct TokenAuthorityServices: Sendable {
     public let userInfoEndpoint: UserInfoEndpoint
     /// `scopes_supported` of the metadata documents, read again when a client changed.
     let knownScopes: KnownScopes
+    /// The clients token requests find in memory (README, "Performance"), dropped
+    /// when another process changes one (docs/storage.md, "Clients in memory").
+    let clients: ClientCache
 
     /// Opens the configured database (migrated) and wires the rest to it.
     /// - Parameters:
@@ -83,6 +86,7 @@ public struct TokenAuthorityServices: Sendable {
             store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock)
         // Token requests find their client in memory (README, "Performance").
         let clients = ClientCache(store: store)
+        self.clients = clients
         let authenticator = ClientAuthenticator(clients: clients)
         let users = UserAuthenticator(
             users: store, passwordHasher: passwordHasher, locking: configuration.security.accountLocking, clock: clock)

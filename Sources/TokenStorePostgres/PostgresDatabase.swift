@@ -45,9 +45,9 @@ extension PostgresStore {
     /// `PostgresDatabase.open`, with the seams the tests need.
     /// One checked connection (`SELECT 1` answered), and the quieter logger the
     /// driver gets; an error is one line naming the database without its password.
-    static func connect(_ settings: PostgreSQLSettings, logger: Logger) async throws
-        -> (PostgresConnection, Logger)
-    {
+    static func connect(
+        _ settings: PostgreSQLSettings, logger: Logger, startupParameters: [(String, String)] = startupParameters
+    ) async throws -> (PostgresConnection, Logger) {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .info)
         let url = settings.redactedURL
@@ -107,7 +107,8 @@ extension PostgresStore {
         clientConfiguration.options.additionalStartupParameters = startupParameters
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: quiet)
         let runTask = Task { await client.run() }
-        return PostgresStore(client: client, runTask: runTask, logger: logger, url: url, leaseTimeout: leaseTimeout)
+        return PostgresStore(
+            client: client, runTask: runTask, settings: settings, logger: logger, leaseTimeout: leaseTimeout)
     }
 
     /// Every connection starts with `synchronous_commit = on`, whatever the server's

@@ -20,6 +20,9 @@ struct PostgresStore: TokenDatabase {
     /// Handed to PostgresNIO: never below `info`, since its trace level logs the
     /// messages exchanged with the server (rows, hashes, the authentication).
     let logger: Logger
+    /// Where the database is, for the connection that listens for client changes
+    /// (`followClientChanges`).
+    let settings: PostgreSQLSettings
     /// `settings.redactedURL`, for errors and the log.
     let url: String
     /// How long a request waits for a connection before answering 503: the pool
@@ -41,13 +44,17 @@ struct PostgresStore: TokenDatabase {
     /// serialization failure, deadlock) before its error reaches the caller.
     static let maximumAttempts = 10
 
-    init(client: PostgresClient, runTask: Task<Void, Never>, logger: Logger, url: String, leaseTimeout: Duration) {
+    init(
+        client: PostgresClient, runTask: Task<Void, Never>, settings: PostgreSQLSettings, logger: Logger,
+        leaseTimeout: Duration
+    ) {
         self.client = client
         self.runTask = runTask
         var logger = logger
         logger.logLevel = max(logger.logLevel, .info)
         self.logger = logger
-        self.url = url
+        self.settings = settings
+        self.url = settings.redactedURL
         self.leaseTimeout = leaseTimeout
     }
 

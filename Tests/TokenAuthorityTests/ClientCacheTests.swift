@@ -69,6 +69,25 @@ struct ClientCacheTests {
         #expect(try await cache.client(id: "app") == nil)
     }
 
+    @Test("A change the store announces drops the copies at once, whatever the interval")
+    func announcedChangeDropsCopies() async throws {
+        let store = CountingClientStore(clients: [client("app")])
+        let cache = ClientCache(store: store, recheckInterval: .seconds(3600))
+        _ = try await cache.client(id: "app")
+        let (heard, hear) = AsyncStream.makeStream(of: Void.self)
+        let following = Task { await cache.followClientChanges { hear.yield() } }
+        defer { following.cancel() }
+
+        // Another process replaces the client's secret, and the store is told (PostgreSQL's NOTIFY)
+        store.replace(client("app", secretByte: 2))
+        store.announceChange()
+        var told = heard.makeAsyncIterator()
+        _ = await told.next()
+
+        #expect(try await cache.client(id: "app")?.secretDigest == Array(repeating: 2, count: 32))
+        #expect(store.reads.suffix(2) == ["version", "app"])
+    }
+
     private func client(_ id: String, secretByte: UInt8 = 1) -> Client {
         Client(
             clientID: id, name: id, secretDigest: Array(repeating: secretByte, count: 32),
@@ -89,6 +108,7 @@ private final class CountingClientStore: ClientStore {
     }
 
     private let state: Mutex<State>
+    private let (announcements, announcer) = AsyncStream.makeStream(of: Void.self)
 
     init(clients: [Client]) {
         state = Mutex(State(clients: Dictionary(uniqueKeysWithValues: clients.map { (Array($0.clientID.utf8), $0) })))
@@ -113,6 +133,13 @@ private final class CountingClientStore: ClientStore {
             $0.reads.append(id)
             return $0.clients[Array(id.utf8)]
         }
+    }
+
+    /// Tells whoever follows the changes, as PostgreSQL's NOTIFY does.
+    func announceChange() { announcer.yield() }
+
+    func followClientChanges(_ changed: @escaping @Sendable () -> Void) async {
+        for await _ in announcements { changed() }
     }
 
     func createClient(_ client: Client) async throws { replace(client) }

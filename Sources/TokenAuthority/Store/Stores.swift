@@ -15,10 +15,17 @@ public protocol ClientStore: Sendable {
     /// Drops any copies of clients held in memory, so that the next lookup reads the
     /// database (`ClientCache`); a store itself holds none.
     func forgetCopies()
+    /// Calls `changed` whenever another process may have changed a client, until the
+    /// task is cancelled: at once when it starts listening, after each change it is
+    /// told of, and whenever it stops listening for a while (a lost connection), since
+    /// a change may then go untold. Returns at once when the store cannot be told of
+    /// changes (SQLite): `clientsVersion()` is then the only way to learn of them.
+    func followClientChanges(_ changed: @escaping @Sendable () -> Void) async
 }
 
 extension ClientStore {
     public func forgetCopies() {}
+    public func followClientChanges(_ changed: @escaping @Sendable () -> Void) async {}
 }
 
 public protocol UserStore: Sendable {

@@ -95,6 +95,32 @@ struct MultiInstanceTests {
         }
     }
 
+    @Test("Every instance listens for client changes on a session of its own, and ends it at shutdown")
+    func everyInstanceListensForClientChanges() async throws {
+        // docs/storage.md, "Clients in memory": a change is announced to every instance
+        let listeners = """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE application_name = 'token-authority (client changes)' AND datname = current_database()
+            """
+        // The count once it is `expected`, or after 10 s; sessions start and end asynchronously
+        func listening(_ url: String, settlingAt expected: String) async throws -> String {
+            var count = ""
+            for _ in 0..<100 {
+                count = try await TestPostgres.psql(url, listeners)
+                if count == expected { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return count
+        }
+        try await withInstances(2) { url, servers in
+            let whileServing = try await listening(url, settlingAt: "2")
+            #expect(whileServing == "2")
+            for server in servers { #expect(try await server.stop() == 0) }
+            let afterShutdown = try await listening(url, settlingAt: "0")
+            #expect(afterShutdown == "0")
+        }
+    }
+
     @Test("An instance killed with SIGKILL under load: the others keep serving, and every key keeps one ACTIVE row")
     func instanceKilledUnderLoad() async throws {
         try await withInstances(3, renew: true) { url, servers in
