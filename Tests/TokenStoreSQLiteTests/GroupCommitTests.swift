@@ -72,6 +72,35 @@ import TokenAuthorityTesting
         }
     }
 
+    @Test("a commit that fails fails every write of its batch, and only those")
+    func aFailedCommitReachesEveryCallerOfItsBatch() async throws {
+        // Given a foreign key checked at COMMIT, and 300 writes at once, one of which breaks it
+        try await pool.write { db in
+            try db.execute(sql: "CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+            try db.execute(
+                sql: """
+                    CREATE TABLE children (
+                        id INTEGER PRIMARY KEY,
+                        parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)
+                    """)
+        }
+        let answers = await concurrently(300) { request, db in
+            try db.execute(sql: "INSERT INTO rows (request) VALUES (?)", arguments: [request])
+            if request == 150 { try db.execute(sql: "INSERT INTO children (parent) VALUES (1)") }
+            return request
+        }
+        // Then each caller's answer says whether its row was committed: the broken
+        // batch's callers all got the commit's error, every other caller its value
+        let committed = try await pool.read { db in Set(try Int.fetchAll(db, sql: "SELECT request FROM rows")) }
+        let succeeded = Set(answers.compactMap { request, answer in (try? answer.get()).map { _ in request } })
+        #expect(answers.count == 300)
+        #expect(succeeded == committed)
+        #expect(!committed.contains(150))
+        for (request, answer) in answers where !committed.contains(request) {
+            #expect(throws: DatabaseError.self, "request \(request)") { try answer.get() }
+        }
+    }
+
     @Test("writes run one after the other: each sees those before it")
     func writesSeeTheOnesBefore() async throws {
         // Given 300 read-modify-write increments at once
