@@ -17,8 +17,7 @@ import Synchronization
 /// again with each request in a savepoint of its own. A request is a function of
 /// the database alone (what it decides is kept anew on each run), so running it
 /// twice is safe. A caller resumes only after the commit that holds its work, and
-/// if that commit fails, every caller in the batch gets the error. The writer wakes
-/// the batch's first caller alone, which wakes the others.
+/// if that commit fails, every caller in the batch gets the error.
 final class GroupCommit: Sendable {
     /// Bounds a transaction's length, and so the time a request waits behind it.
     static let maximumBatch = 64
@@ -28,17 +27,9 @@ final class GroupCommit: Sendable {
         /// in a savepoint of its own, keeping an error too; without, returns false
         /// instead when it throws, and the batch must run again isolated.
         let run: @Sendable (Database, _ isolated: Bool) -> Bool
-        /// Resumes the caller once the transaction ended.
-        let resume: @Sendable (Completion) -> Void
-    }
-
-    /// How a batch ended, handed to the first caller of the batch.
-    private struct Completion: Sendable {
-        /// The commit's error, for every caller of the batch; `nil` when it committed.
-        var commitError: (any Error)?
-        /// The batch's other callers, which the first resumes in turn: waking a task
-        /// is a system call, and the writer's thread is the one every batch waits for.
-        var followers: ArraySlice<Job> = []
+        /// Resumes the caller once the transaction ended: with the kept result, or
+        /// with the commit's error.
+        let resume: @Sendable ((any Error)?) -> Void
     }
 
     private struct Queue {
@@ -54,8 +45,8 @@ final class GroupCommit: Sendable {
     }
 
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let outcome = Outcome<T>()
-        let completion = await withCheckedContinuation { (continuation: CheckedContinuation<Completion, Never>) in
+        try await withCheckedThrowingContinuation { continuation in
+            let outcome = Outcome<T>()
             let job = Job(
                 run: { db, isolated in
                     guard isolated else {
@@ -75,7 +66,13 @@ final class GroupCommit: Sendable {
                         })
                     return true
                 },
-                resume: { continuation.resume(returning: $0) })
+                resume: { commitError in
+                    if let commitError {
+                        continuation.resume(throwing: commitError)
+                    } else {
+                        continuation.resume(with: outcome.kept ?? .failure(CancellationError()))
+                    }
+                })
             let startsBatch = queue.withLock { queue in
                 queue.pending.append(job)
                 defer { queue.draining = true }
@@ -83,9 +80,6 @@ final class GroupCommit: Sendable {
             }
             if startsBatch { scheduleBatch() }
         }
-        for follower in completion.followers { follower.resume(Completion(commitError: completion.commitError)) }
-        if let commitError = completion.commitError { throw commitError }
-        return try (outcome.kept ?? .failure(CancellationError())).get()
     }
 
     /// Queues a batch on the writer's queue. It runs there, with no task between the
@@ -113,7 +107,7 @@ final class GroupCommit: Sendable {
         } catch {
             commitError = error
         }
-        batch.first?.resume(Completion(commitError: commitError, followers: batch.dropFirst()))
+        for job in batch { job.resume(commitError) }
         let more = queue.withLock { queue in
             if queue.pending.isEmpty { queue.draining = false }
             return queue.draining
