@@ -1,3 +1,4 @@
+import JWTKit
 import TokenAuthority
 
 /// The claims of an OpenID Connect ID token (OpenID Connect Core §2) as the JSON its payload is.
@@ -15,4 +16,15 @@ enum IDTokenPayload {
         payload.add("at_hash", claims.accessTokenHash)
         return payload.finish()
     }
+}
+
+/// What logout reads of an `id_token_hint` once jwt-kit has verified its signature
+/// (OpenID Connect RP-Initiated Logout 1.0 §2): whom it was issued by and to. Its
+/// expiry is not checked: the hint names a session that may outlive the token, and
+/// the specification asks the OP to accept an expired one.
+struct IDTokenHint: JWTPayload {
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

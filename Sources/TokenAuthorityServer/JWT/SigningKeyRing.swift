@@ -82,7 +82,22 @@ final class SigningKeyRing: AccessTokenSigner {
     }
 
     func verifiedTokenID(of token: String) async -> String? {
-        guard let keyID = Self.keyID(of: token) else { return nil }
+        await verified(token, as: VerifiedTokenID.self)?.jti.value
+    }
+
+    /// The audience (client ids) of an ID token this server signed (`typ` `JWT`, `iss`
+    /// this issuer), presented as `id_token_hint` at logout; `nil` for anything else,
+    /// an access token included. Its expiry is not checked (`IDTokenHint`).
+    func audience(ofIDTokenHint token: String) async -> [String]? {
+        guard Self.header(of: token)?.type == "JWT", let hint = await verified(token, as: IDTokenHint.self),
+            hint.iss.value == issuer.current
+        else { return nil }
+        return hint.aud.value
+    }
+
+    /// The payload of a JWS signed with a published key, once jwt-kit has verified it.
+    private func verified<Payload: JWTPayload>(_ token: String, as payload: Payload.Type) async -> Payload? {
+        guard let keyID = Self.header(of: token)?.keyID else { return nil }
         let now = ContinuousClock.now
         let reloads = keys.withLock { keys in
             guard !keys.publishedIDs.contains(keyID), keys.nextUnknownKeyReload.map({ now >= $0 }) ?? true else {
@@ -93,8 +108,8 @@ final class SigningKeyRing: AccessTokenSigner {
         }
         if reloads { try? await reload() }
         let (known, published) = keys.withLock { ($0.publishedIDs.contains(keyID), $0.published) }
-        guard known, let payload = try? await published.verify(token, as: VerifiedTokenID.self) else { return nil }
-        return payload.jti.value
+        guard known else { return nil }
+        return try? await published.verify(token, as: Payload.self)
     }
 
     /// Makes the next signature read the current key's id again: after a rotation here.
@@ -124,12 +139,14 @@ final class SigningKeyRing: AccessTokenSigner {
         }
     }
 
-    /// The `kid` of a JWS header, read without trusting anything else in it.
-    private static func keyID(of token: String) -> String? {
+    /// The `kid` and `typ` of a JWS header, read before its signature is checked: the
+    /// key to check it with, and the kind of token it claims to be.
+    private static func header(of token: String) -> (keyID: String, type: String?)? {
         guard let header = token.split(separator: ".", omittingEmptySubsequences: false).first,
             let data = Base64URL.decode(String(header)),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let keyID = object["kid"] as? String
         else { return nil }
-        return object["kid"] as? String
+        return (keyID, object["typ"] as? String)
     }
 }

@@ -146,7 +146,9 @@ struct SignInController {
     // MARK: GET /oauth2/logout
 
     /// OpenID Connect RP-Initiated Logout 1.0: ends the session, then goes back to a
-    /// registered `post_logout_redirect_uri`, or says so on a page.
+    /// registered `post_logout_redirect_uri`, or says so on a page. The client is named
+    /// by `client_id` or by the audience of an `id_token_hint` this server issued
+    /// (docs/browser-sign-in.md, "Sessions and single sign-on").
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
         await respond(context: context) {
             let parameters: FormParameters
@@ -155,16 +157,27 @@ struct SignInController {
             } catch {
                 return pages.message(title: "Sign-out failed", text: error.errorDescription, status: .badRequest)
             }
+            let failed = { (text: String) in pages.message(title: "Sign-out failed", text: text, status: .badRequest) }
+            var clientID = parameters["client_id"]
+            if let hint = parameters["id_token_hint"] {
+                guard let audience = await services.signingKeys.audience(ofIDTokenHint: hint) else {
+                    return failed("The id_token_hint is not an ID token this server issued.")
+                }
+                if let named = clientID {
+                    // Both given: they must name the same client (RP-Initiated Logout 1.0 §2).
+                    guard audience.contains(where: { $0.sameBytes(as: named) }) else {
+                        return failed("The client_id is not the audience of the id_token_hint.")
+                    }
+                } else if audience.count == 1 {
+                    clientID = audience[0]
+                }
+            }
             var destination: String?
             if let uri = parameters["post_logout_redirect_uri"] {
-                let clientID = parameters["client_id"]
                 guard let clientID, let client = try await services.store.client(id: clientID),
                     client.postLogoutRedirectURIs.contains(where: { $0.sameBytes(as: uri) })
                 else {
-                    return pages.message(
-                        title: "Sign-out failed",
-                        text: "The post_logout_redirect_uri is not registered for the client_id given.",
-                        status: .badRequest)
+                    return failed("The post_logout_redirect_uri is not registered for the client.")
                 }
                 context.outcome.clientID = clientID
                 destination = uri

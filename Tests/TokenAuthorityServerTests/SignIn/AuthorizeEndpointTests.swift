@@ -262,4 +262,55 @@ struct AuthorizeEndpointTests {
             #expect(plain.status == 200 && plain.body.contains("You are signed out"))
         }
     }
+
+    @Test("an id_token_hint this server issued names the client of post_logout_redirect_uri, expired or not")
+    func logoutWithIDTokenHint() async throws {
+        try await TestServer.with(Self.configure) { server in
+            let app = try await server.app(logoutURIs: ["https://app.example/bye"])
+            let browser = Browser(server)
+            let code = try await CodeExchangeTests.code(server, app, browser: browser)
+            let idToken = try #require(try await server.exchange(code, app: app).string("id_token"))
+            // The ManualClock's hour has long passed in real time: the token is expired
+            #expect(try DecodedJWT(idToken).claims["exp"]?.int ?? .max < Int(Date().timeIntervalSince1970))
+
+            let reply = try await browser.get(
+                "/oauth2/logout?id_token_hint=\(idToken)&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye&state=s2")
+            #expect(reply.status == 303 && reply.header("Location") == "https://app.example/bye?state=s2", "\(reply)")
+            #expect(try await server.count("SELECT count(*) FROM sessions WHERE ended_at IS NULL") == 0)
+        }
+    }
+
+    @Test("an id_token_hint not issued here, an access token, or one for another client than client_id is refused; the session stays")
+    func logoutRefusesForeignHints() async throws {
+        try await TestServer.with(Self.configure) { server in
+            let app = try await server.app(logoutURIs: ["https://app.example/bye"])
+            let jwtApp = try await server.app(format: .jwt, logoutURIs: ["https://app.example/bye"])
+            let browser = Browser(server)
+            let idToken = try #require(
+                try await server.exchange(try await CodeExchangeTests.code(server, app, browser: browser), app: app)
+                    .string("id_token"))
+            let accessToken = try #require(
+                try await server.exchange(try await CodeExchangeTests.code(server, jwtApp, browser: browser), app: jwtApp)
+                    .accessToken)
+            let parts = idToken.split(separator: ".").map(String.init)
+            let otherSignature = try #require(accessToken.split(separator: ".").last.map(String.init))
+            let forged = [parts[0], parts[1], otherSignature].joined(separator: ".")
+            let back = "&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye"
+            for query in [
+                "id_token_hint=\(forged)\(back)",
+                "id_token_hint=not-a-jwt\(back)",
+                "id_token_hint=\(accessToken)\(back)",
+                "id_token_hint=\(idToken)&client_id=\(jwtApp.client.clientID)\(back)",
+                "id_token_hint=\(forged)",
+            ] {
+                let reply = try await browser.get("/oauth2/logout?" + query)
+                #expect(reply.status == 400 && reply.header("Location") == nil, "\(query): \(reply)")
+                #expect(try await server.count("SELECT count(*) FROM sessions WHERE ended_at IS NULL") == 1, "\(query)")
+            }
+            // The same hint with its own client_id is accepted
+            let reply = try await browser.get(
+                "/oauth2/logout?id_token_hint=\(idToken)&client_id=\(app.client.clientID)\(back)")
+            #expect(reply.status == 303, "\(reply)")
+        }
+    }
 }
