@@ -155,7 +155,8 @@ struct PostgresStore: TokenDatabase {
     /// ACTIVE slot first), a serialization failure or a deadlock rolls it back and
     /// runs it again, after a short random pause, up to `maximumAttempts` times;
     /// `body` reads the database afresh each time, so it decides on what the winner
-    /// committed.
+    /// committed. A body that only writes returns its statement's rows, unread.
+    @discardableResult
     func transaction<T: Sendable>(
         _ durability: Durability, retryingUniqueViolations: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
