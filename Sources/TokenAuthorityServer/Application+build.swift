@@ -61,7 +61,9 @@ public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestCo
     router.addRoutes(MetricsController().endpoints)
     // Added after the routes, so it wraps only the answer for a request no route matched
     // (Hummingbird wraps a route in the middleware added before it, and that answer in all).
-    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ("\($0.path)", $0.method) }))
+    router.add(
+        middleware: MethodNotAllowedMiddleware(
+            routes: router.routes.map { ("\($0.path)", $0.method) }, getOnly: SignInController.getOnlyPaths))
     return router
 }
 

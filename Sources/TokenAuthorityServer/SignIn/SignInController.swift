@@ -15,11 +15,21 @@ struct SignInController {
 
     static let sessionCookie = "__Host-token-authority-session"
 
+    /// Paths whose GET changes state (a code issued, a session ended): a HEAD there is
+    /// refused with 405 rather than run as the GET it stands for, as the router would,
+    /// since HEAD is a safe method (RFC 9110 §9.2.1) that link checkers and prefetchers send.
+    static let getOnlyPaths: Set<String> = ["/oauth2/authorize", "/oauth2/logout"]
+
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.get("/oauth2/authorize", use: authorize)
         routes.post("/oauth2/login", use: login)
         routes.get("/oauth2/logout", use: logout)
+        for path in Self.getOnlyPaths {
+            routes.head(RouterPath(path)) { _, context in
+                MethodNotAllowedMiddleware.refusal(of: .head, allowing: [.get], context: context)
+            }
+        }
         routes.get("/oauth2/login/style.css", use: stylesheet)
         routes.post("/oauth2/device_authorization", use: deviceAuthorization)
         routes.get("/device", use: devicePage)

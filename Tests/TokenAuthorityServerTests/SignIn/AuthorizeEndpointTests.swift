@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPTypes
 import Testing
 import TokenAuthority
 import TokenAuthorityServer
@@ -260,6 +261,32 @@ struct AuthorizeEndpointTests {
             // Without a redirect URI: a page saying so
             let plain = try await browser.get("/oauth2/logout")
             #expect(plain.status == 200 && plain.body.contains("You are signed out"))
+        }
+    }
+
+    @Test("HEAD, which must change nothing, is refused where a GET issues a code or ends a session")
+    func headChangesNothing() async throws {
+        try await TestServer.with(Self.configure) { server in
+            try await server.user("alice", password: "pw")
+            let app = try await server.app()
+            let browser = Browser(server)
+            _ = try await browser.signIn(app.authorizeURI())
+            let codes = try await server.count("SELECT count(*) FROM authorization_codes")
+
+            // A signed-in browser's GET of this URI would be redirected with a new code
+            let authorize = try await browser.request(.head, app.authorizeURI())
+            #expect(authorize.status == 405 && authorize.header("Allow") == "GET", "\(authorize)")
+            #expect(authorize.header("Location") == nil)
+            #expect(try await server.count("SELECT count(*) FROM authorization_codes") == codes)
+
+            let logout = try await browser.request(.head, "/oauth2/logout")
+            #expect(logout.status == 405 && logout.header("Allow") == "GET", "\(logout)")
+            #expect(try await server.count("SELECT count(*) FROM sessions WHERE ended_at IS NULL") == 1)
+
+            // Another method names GET alone too; HEAD elsewhere is served as before
+            let delete = try await browser.request(.delete, "/oauth2/logout")
+            #expect(delete.status == 405 && delete.header("Allow") == "GET", "\(delete)")
+            #expect(try await browser.request(.head, "/oauth2/jwks").status == 200)
         }
     }
 

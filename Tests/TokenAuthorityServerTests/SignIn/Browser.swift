@@ -25,6 +25,11 @@ final class Browser: @unchecked Sendable {
         try await send(uri, method: .get)
     }
 
+    /// A request with any other method and no body, cookies included: HEAD, DELETE, ….
+    func request(_ method: HTTPRequest.Method, _ uri: String) async throws -> HTTPReply {
+        try await send(uri, method: method)
+    }
+
     func postForm(_ uri: String, _ parameters: [(String, String)]) async throws -> HTTPReply {
         try await send(
             uri, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
