@@ -114,7 +114,8 @@ struct TokenSuccessResponseTests {
 
             // And sent unencoded, the id would end at its first colon ("urn"), which is unknown
             let unencoded = try await server.postToken(
-                body: "grant_type=client_credentials", authorization: Form.basic(raw: "urn:example:app:\(client.secret)"))
+                body: "grant_type=client_credentials",
+                authorization: Form.basic(raw: "urn:example:app:\(try #require(client.secret))"))
             expectOAuthError(unencoded, status: 401, error: "invalid_client")
         }
     }
@@ -126,7 +127,7 @@ struct TokenSuccessResponseTests {
             let client = try await server.client("my client+id")
 
             // When it sends its id without form-encoding it, so "+" reads as a space
-            let raw = Form.basic(raw: "my client+id:\(client.secret)")
+            let raw = Form.basic(raw: "my client+id:\(try #require(client.secret))")
             let reply = try await server.postToken(body: "grant_type=client_credentials", authorization: raw)
 
             // Then the id decodes to "my client id", which is unknown
