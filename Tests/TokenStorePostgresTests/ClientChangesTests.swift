@@ -13,15 +13,7 @@ import TokenAuthorityTesting
 @Suite(.enabled(if: PostgresTestDatabase.isConfigured, "needs TOKEN_AUTHORITY_TEST_POSTGRES_URL"))
 struct PostgresClientChangesTests {
     @Test func aClientDeletedByAnotherInstanceIsDroppedFromMemoryAtOnce() async throws {
-        try await withTwoInstances { here, elsewhere, _ in
-            // Given a client this instance has in memory, while it follows the announced changes
-            try await Fixtures.registerClient(in: elsewhere, id: "app")
-            let cache = ClientCache(store: here, recheckInterval: .seconds(3600))
-            let told = Announcements(cache)
-            defer { told.stop() }
-            try await told.next()  // listening
-            #expect(try await cache.client(id: "app") != nil)
-
+        try await withClientInMemory { cache, told, elsewhere, _ in
             // When another instance deletes it
             #expect(try await elsewhere.deleteClient(id: "app"))
 
@@ -32,13 +24,7 @@ struct PostgresClientChangesTests {
     }
 
     @Test func aNewSecretFromAnotherInstanceReplacesTheCopyAtOnce() async throws {
-        try await withTwoInstances { here, elsewhere, settings in
-            // Given a client this instance has in memory
-            try await Fixtures.registerClient(in: elsewhere, id: "app")
-            let cache = ClientCache(store: here, recheckInterval: .seconds(3600))
-            let told = Announcements(cache)
-            defer { told.stop() }
-            try await told.next()
+        try await withClientInMemory { cache, told, _, settings in
             let before = try #require(try await cache.client(id: "app")).secretDigest
 
             // When an operator gives it a new secret in psql, behind every instance's back
@@ -55,14 +41,7 @@ struct PostgresClientChangesTests {
     }
 
     @Test func theListenerConnectsAgainWhenItsConnectionIsLost() async throws {
-        try await withTwoInstances { here, elsewhere, settings in
-            try await Fixtures.registerClient(in: elsewhere, id: "app")
-            let cache = ClientCache(store: here, recheckInterval: .seconds(3600))
-            let told = Announcements(cache)
-            defer { told.stop() }
-            try await told.next()
-            #expect(try await cache.client(id: "app") != nil)
-
+        try await withClientInMemory { cache, told, elsewhere, settings in
             // When the listening session is ended by the server (a restart, a failover, an operator)
             let ended = try await PostgresTestDatabase.value(
                 Int.self,
@@ -83,16 +62,25 @@ struct PostgresClientChangesTests {
         }
     }
 
-    /// Two stores opened on one fresh database, as two instances open it.
-    private func withTwoInstances(
-        _ body: (_ here: any TokenDatabase, _ elsewhere: any TokenDatabase, PostgreSQLSettings) async throws -> Void
+    /// Given two stores opened on one fresh database, as two instances open it, and a
+    /// client `app` registered through the second, which the first's cache holds in
+    /// memory while it follows the announced changes (listening has begun).
+    private func withClientInMemory(
+        _ body: (ClientCache, Announcements, _ elsewhere: any TokenDatabase, PostgreSQLSettings) async throws -> Void
     ) async throws {
         try await TestStore.withStore { elsewhere, settings in
+            try await Fixtures.registerClient(in: elsewhere, id: "app")
             let here = try await PostgresDatabase.open(settings, now: 0, logger: TestStore.logger)
+            let cache = ClientCache(store: here, recheckInterval: .seconds(3600))
+            let told = Announcements(cache)
             do {
-                try await body(here, elsewhere, settings)
+                try await told.next()  // listening
+                #expect(try await cache.client(id: "app") != nil)
+                try await body(cache, told, elsewhere, settings)
+                told.stop()
                 try await here.close()
             } catch {
+                told.stop()
                 try? await here.close()
                 throw error
             }
