@@ -220,6 +220,17 @@ def test_a_public_client_signs_in_with_pkce_and_no_secret(deployment, app_callba
     # Its refresh token rotates on use
     refreshed = session.refresh_token(deployment.base_url + "/oauth2/token", refresh_token=token["refresh_token"])
     assert refreshed["refresh_token"] != token["refresh_token"]
+    # And the refresh renews the ID token for the same sign-in (docs/browser-sign-in.md, "OpenID
+    # Connect"): the same sub, aud and auth_time, no nonce, at_hash of the new access token
+    keys = KeySet.import_key_set(requests.get(deployment.base_url + "/oauth2/jwks", verify=deployment.verify,
+                                              timeout=30).json())
+    original = jose_jwt.decode(token["id_token"], keys, algorithms=["ES256"]).claims
+    renewed = jose_jwt.decode(refreshed["id_token"], keys, algorithms=["ES256"]).claims
+    assert renewed["iss"] == original["iss"] and renewed["sub"] == original["sub"] == USERNAME
+    assert renewed["aud"] == original["aud"] and renewed["auth_time"] == original["auth_time"]
+    assert "nonce" not in renewed and renewed["iat"] >= original["iat"]
+    digest = hashlib.sha256(refreshed["access_token"].encode()).digest()[:16]
+    assert renewed["at_hash"] == base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def test_apache_mod_auth_openidc_signs_in_through_token_authority(deployment, browser, tmp_path):

@@ -24,17 +24,20 @@ public struct TokenIssuer: Sendable {
         self.clock = clock
     }
 
-    public func issue(for key: TokenKey, grantType: GrantType, format: AccessTokenFormat = .opaque) async throws
-        -> TokenResponse
-    {
-        try await issueTokens(for: key, grantType: grantType, format: format).response
+    /// - Parameter authTime: when the user authenticated for this grant, kept with a new
+    ///   refresh token for the ID tokens of its refreshes (OpenID Connect Core 1.0,
+    ///   "Successful Refresh Response").
+    public func issue(
+        for key: TokenKey, grantType: GrantType, format: AccessTokenFormat = .opaque, authTime: EpochMilliseconds? = nil
+    ) async throws -> TokenResponse {
+        try await issueTokens(for: key, grantType: grantType, format: format, authTime: authTime).response
     }
 
     /// `issue`, also telling which refresh token family the answer belongs to: what an
     /// authorization code's replay must revoke (RFC 6749 §4.1.2).
-    public func issueTokens(for key: TokenKey, grantType: GrantType, format: AccessTokenFormat = .opaque) async throws
-        -> IssuedTokens
-    {
+    public func issueTokens(
+        for key: TokenKey, grantType: GrantType, format: AccessTokenFormat = .opaque, authTime: EpochMilliseconds? = nil
+    ) async throws -> IssuedTokens {
         let now = clock.now()
         let accessValidity = EpochMilliseconds(settings.accessTokenValidity(for: key.subject)) * 1000
         let policy = IssuancePolicy(
@@ -60,7 +63,8 @@ public struct TokenIssuer: Sendable {
             issuedAt: now,
             accessExpiresAt: now + accessValidity,
             refresh: refresh,
-            refreshExpiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000)
+            refreshExpiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000,
+            authTime: authTime)
         let outcome = IssuanceOutcome()
         let active = try await store.issue(newToken, for: key) { existing in
             let decision = policy.decide(existing)

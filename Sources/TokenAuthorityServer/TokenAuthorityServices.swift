@@ -112,10 +112,11 @@ public struct TokenAuthorityServices: Sendable {
             grants: [
                 AuthorizationCodeGrant(store: store, issuer: tokenIssuer, idTokens: idTokens, clock: clock),
                 DeviceCodeGrant(store: store, issuer: tokenIssuer, idTokens: idTokens, clock: clock),
-                PasswordGrant(users: users, scopePolicy: scopePolicy, issuer: tokenIssuer, idTokens: idTokens),
+                PasswordGrant(users: users, scopePolicy: scopePolicy, issuer: tokenIssuer, idTokens: idTokens, clock: clock),
                 ClientCredentialsGrant(scopePolicy: scopePolicy, issuer: tokenIssuer),
                 RefreshTokenGrant(
-                    store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock),
+                    store: store, cipher: cipher, minter: minter, idTokens: idTokens, settings: configuration.oauth,
+                    clock: clock),
             ], clientLimiter: clientLimiter)
     }
 

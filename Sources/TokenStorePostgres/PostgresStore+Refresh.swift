@@ -28,7 +28,7 @@ extension PostgresStore {
                 guard let row else { throw PostgresStoreInconsistency("a rotation was decided for no refresh token") }
                 try await connection.rows("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
                 let token = try await Self.rotate(connection, logger: logger, presented: row, rotation: rotation, now: now)
-                return .rotated(token, scope: rotation.key.scope)
+                return .rotated(token, key: rotation.key, authTime: row.presented.authTime)
             }
         }
     }
@@ -59,12 +59,13 @@ extension PostgresStore {
     {
         let rows = try await connection.rows(
             """
-            SELECT id, client_id, subject_type, subject, scope, state, issued_at, expires_at, family_id, token_sealed
+            SELECT id, client_id, subject_type, subject, scope, state, issued_at, expires_at, family_id, token_sealed,
+                   auth_time
             FROM refresh_tokens WHERE token_sha256 = \(bytes(digest)) FOR UPDATE
             """, logger: logger)
         guard let row = rows.first else { return nil }
-        let (id, clientID, subjectType, name, scope, stateName, issuedAt, expiresAt, familyID, sealed) =
-            try row.decode((Int64, String, String, String, String, String, Int64, Int64, Int64, ByteBuffer).self)
+        let (id, clientID, subjectType, name, scope, stateName, issuedAt, expiresAt, familyID, sealed, authTime) =
+            try row.decode((Int64, String, String, String, String, String, Int64, Int64, Int64, ByteBuffer, Int64?).self)
         guard let subject = Subject(kind: subjectType, name: name), let state = TokenState(rawValue: stateName) else {
             return nil
         }
@@ -72,7 +73,7 @@ extension PostgresStore {
         return RefreshRow(
             presented: PresentedRefreshToken(
                 id: id, clientID: clientID, subject: subject, scope: scopes, state: state, issuedAt: issuedAt,
-                expiresAt: expiresAt, familyID: familyID),
+                expiresAt: expiresAt, familyID: familyID, authTime: authTime),
             key: TokenKey(clientID: clientID, subject: subject, scope: scopes), sealed: sealed.byteArray)
     }
 
@@ -122,7 +123,7 @@ extension PostgresStore {
                 logger: logger)
             refresh = try await insertRefreshToken(
                 connection, logger: logger, sealed, key: key, issuedAt: issuedAt, expiresAt: expiresAt,
-                familyID: presented.familyID, now: now)
+                familyID: presented.familyID, authTime: presented.authTime, now: now)
         }
         return try await insertAccessToken(
             connection, logger: logger, rotation.access, key: key, grantType: .refreshToken,

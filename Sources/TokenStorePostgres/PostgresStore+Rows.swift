@@ -4,17 +4,20 @@ import TokenAuthority
 
 /// The one place each kind of token row is written, and the ACTIVE row of a key read.
 extension PostgresStore {
-    /// Inserts an ACTIVE refresh token of `key` into `familyID`.
+    /// Inserts an ACTIVE refresh token of `key` into `familyID`, with the time its user
+    /// authenticated for the original grant.
     static func insertRefreshToken(
         _ connection: PostgresConnection, logger: Logger, _ sealed: SealedToken, key: TokenKey,
-        issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds, familyID: Int64, now: EpochMilliseconds
+        issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds, familyID: Int64, authTime: EpochMilliseconds?,
+        now: EpochMilliseconds
     ) async throws -> StoredRefreshToken {
         let rows = try await connection.rows(
             """
             INSERT INTO refresh_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope, state,
-                issued_at, expires_at, family_id, state_changed_at)
+                issued_at, expires_at, family_id, auth_time, state_changed_at)
             VALUES (\(bytes(sealed.digest)), \(bytes(sealed.ciphertext)), \(key.clientID), \(key.subject.kind),
-                \(key.subject.name), \(key.scope.description), 'ACTIVE', \(issuedAt), \(expiresAt), \(familyID), \(now))
+                \(key.subject.name), \(key.scope.description), 'ACTIVE', \(issuedAt), \(expiresAt), \(familyID),
+                \(authTime), \(now))
             RETURNING id
             """, logger: logger)
         return StoredRefreshToken(

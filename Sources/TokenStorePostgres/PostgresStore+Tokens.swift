@@ -53,7 +53,8 @@ extension PostgresStore {
                 }
                 refresh = try await Self.insertRefreshToken(
                     connection, logger: logger, sealed, key: key, issuedAt: newToken.issuedAt,
-                    expiresAt: newToken.refreshExpiresAt, familyID: newToken.familyID, now: now)
+                    expiresAt: newToken.refreshExpiresAt, familyID: newToken.familyID, authTime: newToken.authTime,
+                    now: now)
             }
             return try await Self.insertAccessToken(
                 connection, logger: logger, newToken.access, key: key, grantType: newToken.grantType,

@@ -20,7 +20,7 @@ extension SQLiteStore {
             case .rotate(let rotation):
                 guard let row else { throw DatabaseError(message: "a rotation was decided for no refresh token") }
                 let token = try Self.rotate(db, presented: row, rotation: rotation, now: now)
-                return .done(.rotated(token, scope: rotation.key.scope))
+                return .done(.rotated(token, key: rotation.key, authTime: row.presented.authTime))
             }
         }
         let step = try await Self.mappingUnavailable { try await groupCommit.write(rotateOrRefuse) }
@@ -53,7 +53,7 @@ extension SQLiteStore {
                 db.cachedStatement(
                     sql: """
                         SELECT id, client_id, subject_type, subject, scope, state, issued_at, expires_at, family_id,
-                               token_sealed
+                               token_sealed, auth_time
                         FROM refresh_tokens WHERE token_sha256 = ?
                         """), arguments: [digest]),
             // By position, in the SELECT's order (as in `fetchActive`).
@@ -66,7 +66,7 @@ extension SQLiteStore {
             presented: PresentedRefreshToken(
                 id: id, clientID: row[1], subject: subject,
                 scope: ScopeSet(validated: scope.split(separator: " ").map(String.init)), state: state,
-                issuedAt: row[6], expiresAt: row[7], familyID: row[8] ?? id),
+                issuedAt: row[6], expiresAt: row[7], familyID: row[8] ?? id, authTime: row[10]),
             sealed: [UInt8](row[9] as Data))
     }
 
@@ -111,7 +111,8 @@ extension SQLiteStore {
             try db.cachedStatement(sql: "UPDATE refresh_tokens SET state = 'INACTIVE', state_changed_at = ? WHERE id = ?")
                 .execute(arguments: [now, presented.id])
             refresh = try insertRefreshToken(
-                db, sealed, key: key, issuedAt: issuedAt, expiresAt: expiresAt, familyID: presented.familyID, now: now)
+                db, sealed, key: key, issuedAt: issuedAt, expiresAt: expiresAt, familyID: presented.familyID,
+                authTime: presented.authTime, now: now)
         }
         return try insertAccessToken(
             db, rotation.access, key: key, grantType: .refreshToken, issuedAt: rotation.issuedAt,

@@ -44,7 +44,7 @@ extension SQLiteStore {
                     }
                     refresh = try Self.insertRefreshToken(
                         db, sealed, key: key, issuedAt: newToken.issuedAt, expiresAt: newToken.refreshExpiresAt,
-                        familyID: newToken.familyID, now: now)
+                        familyID: newToken.familyID, authTime: newToken.authTime, now: now)
                 }
                 return try Self.insertAccessToken(
                     db, newToken.access, key: key, grantType: newToken.grantType, issuedAt: newToken.issuedAt,

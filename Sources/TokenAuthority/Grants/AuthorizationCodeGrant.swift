@@ -52,7 +52,8 @@ public struct AuthorizationCodeGrant: GrantHandler {
         let key = TokenKey(
             clientID: client.clientID, subject: .user(grant.username),
             scope: ScopeSet(validated: grant.scope.split(separator: " ").map(String.init)))
-        let issued = try await issuer.issueTokens(for: key, grantType: grantType, format: client.tokenFormat)
+        let issued = try await issuer.issueTokens(
+            for: key, grantType: grantType, format: client.tokenFormat, authTime: grant.authTime)
         if let familyID = issued.familyID {
             try await store.recordAuthorizationCodeFamily(digest: digest, familyID: familyID, at: clock.now())
         }

@@ -33,7 +33,8 @@ public struct DeviceCodeGrant: GrantHandler {
             let key = TokenKey(
                 clientID: client.clientID, subject: .user(username),
                 scope: ScopeSet(validated: scope.split(separator: " ").map(String.init)))
-            let response = try await issuer.issue(for: key, grantType: grantType, format: client.tokenFormat)
+            let response = try await issuer.issue(
+                for: key, grantType: grantType, format: client.tokenFormat, authTime: authTime)
             return try await idTokens.adding(
                 to: response, username: username, clientID: client.clientID, authTime: authTime, nonce: nil)
         }

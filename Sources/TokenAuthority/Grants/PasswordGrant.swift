@@ -5,12 +5,16 @@ public struct PasswordGrant: GrantHandler {
     private let scopePolicy: ScopePolicy
     private let issuer: TokenIssuer
     private let idTokens: IDTokenMinter
+    private let clock: Clock
 
-    public init(users: UserAuthenticator, scopePolicy: ScopePolicy, issuer: TokenIssuer, idTokens: IDTokenMinter) {
+    public init(
+        users: UserAuthenticator, scopePolicy: ScopePolicy, issuer: TokenIssuer, idTokens: IDTokenMinter, clock: Clock
+    ) {
         self.users = users
         self.scopePolicy = scopePolicy
         self.issuer = issuer
         self.idTokens = idTokens
+        self.clock = clock
     }
 
     public func handle(_ form: FormParameters, client: Client) async throws -> TokenResponse {
@@ -21,11 +25,14 @@ public struct PasswordGrant: GrantHandler {
         guard let user = try await users.authenticate(username: username, password: password) else {
             throw OAuthError.authenticationFailed(for: username)
         }
+        // The user authenticated just now, with the password.
+        let authTime = clock.now()
         let scope = scopePolicy.grantedScope(requested: requested, clientScopes: client.scopes)
         let key = TokenKey(clientID: client.clientID, subject: .user(user.username), scope: scope)
-        let response = try await issuer.issue(for: key, grantType: grantType, format: client.tokenFormat)
-        // As WSO2 Identity Server does, `openid` gets an ID token here too, its auth_time now.
+        let response = try await issuer.issue(
+            for: key, grantType: grantType, format: client.tokenFormat, authTime: authTime)
+        // As WSO2 Identity Server does, `openid` gets an ID token here too.
         return try await idTokens.adding(
-            to: response, username: user.username, clientID: client.clientID, authTime: nil, nonce: nil)
+            to: response, username: user.username, clientID: client.clientID, authTime: authTime, nonce: nil)
     }
 }

@@ -1,22 +1,25 @@
 /// The refresh token grant (RFC 6749 §6) with rotation and replay defence
 /// (RFC 9700 §4.14.2): always a new access token; the refresh token rotates per
 /// `renew_refresh_token`; a rotated-away refresh token presented again revokes
-/// its whole family.
+/// its whole family. With `openid` in the granted scope, a new ID token too (OpenID
+/// Connect Core 1.0, "Successful Refresh Response").
 public struct RefreshTokenGrant: GrantHandler {
     public let grantType = GrantType.refreshToken
     private let store: any RefreshTokenStore & TokenLookupStore
     private let cipher: TokenCipher
     private let minter: AccessTokenMinter
+    private let idTokens: IDTokenMinter
     private let settings: OAuthSettings
     private let clock: Clock
 
     public init(
         store: any RefreshTokenStore & TokenLookupStore, cipher: TokenCipher, minter: AccessTokenMinter,
-        settings: OAuthSettings, clock: Clock
+        idTokens: IDTokenMinter, settings: OAuthSettings, clock: Clock
     ) {
         self.store = store
         self.cipher = cipher
         self.minter = minter
+        self.idTokens = idTokens
         self.settings = settings
         self.clock = clock
     }
@@ -43,7 +46,7 @@ public struct RefreshTokenGrant: GrantHandler {
         case .replayed:
             TokenMetrics.refreshReplayDetected()
             throw RefreshPolicy.invalidRefreshToken
-        case .rotated(let token, let scope):
+        case .rotated(let token, let key, let authTime):
             guard let refresh = token.refreshToken else { throw OAuthError.serverError }
             TokenMetrics.issued(grantType: .refreshToken, format: client.tokenFormat, mode: .new)
             // The pair's refresh token is the one just sealed, or else the presented one, kept:
@@ -54,11 +57,17 @@ public struct RefreshTokenGrant: GrantHandler {
                 } else {
                     presented
                 }
-            return TokenResponse(
+            let response = TokenResponse(
                 accessToken: access.value,
                 refreshToken: refreshValue,
-                scope: scope,
+                scope: key.scope,
                 expiresIn: Int(max(0, token.expiresAt - now) / 1000))
+            // The ID token names the original authentication: same subject and audience, its
+            // auth_time, no nonce (that belonged to the authorization request). A refresh token
+            // issued before the store kept auth_time gets none, as the specification allows.
+            guard case .user(let username) = key.subject, let authTime else { return response }
+            return try await idTokens.adding(
+                to: response, username: username, clientID: client.clientID, authTime: authTime, nonce: nil)
         }
     }
 

@@ -8,10 +8,13 @@ public struct PresentedRefreshToken: Sendable, Equatable {
     public var issuedAt: EpochMilliseconds
     public var expiresAt: EpochMilliseconds
     public var familyID: Int64
+    /// When the user authenticated for the original grant; `nil` for a token issued before
+    /// the store kept it.
+    public var authTime: EpochMilliseconds?
 
     public init(
         id: Int64, clientID: String, subject: Subject, scope: ScopeSet, state: TokenState, issuedAt: EpochMilliseconds,
-        expiresAt: EpochMilliseconds, familyID: Int64
+        expiresAt: EpochMilliseconds, familyID: Int64, authTime: EpochMilliseconds? = nil
     ) {
         self.id = id
         self.clientID = clientID
@@ -21,6 +24,7 @@ public struct PresentedRefreshToken: Sendable, Equatable {
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.familyID = familyID
+        self.authTime = authTime
     }
 }
 
@@ -66,8 +70,9 @@ public enum RefreshOutcome: Sendable, Equatable {
     case refused(OAuthError)
     /// A replay was detected and the family revoked.
     case replayed
-    /// The new token, and the scope it was granted (the original or the narrowed one).
-    case rotated(StoredToken, scope: ScopeSet)
+    /// The new token; the key it was granted on (the original scope or the narrowed one);
+    /// and when the user authenticated for the original grant, if the store knows.
+    case rotated(StoredToken, key: TokenKey, authTime: EpochMilliseconds?)
 }
 
 public protocol RefreshTokenStore: Sendable {

@@ -64,10 +64,15 @@ public struct NewTokenPair: Sendable {
     public var refreshExpiresAt: EpochMilliseconds
     /// The family a new refresh token starts: a new original grant.
     public var familyID: Int64
+    /// When the user authenticated for this grant (OpenID Connect's `auth_time`), kept with a
+    /// new refresh token and inherited by its rotations, so that the refresh grant's ID token
+    /// names the original authentication. `nil` for a client's own tokens.
+    public var authTime: EpochMilliseconds?
 
     public init(
         grantType: GrantType, access: SealedToken, issuedAt: EpochMilliseconds, accessExpiresAt: EpochMilliseconds,
-        refresh: SealedToken?, refreshExpiresAt: EpochMilliseconds, familyID: Int64 = NewTokenPair.newFamilyID()
+        refresh: SealedToken?, refreshExpiresAt: EpochMilliseconds, familyID: Int64 = NewTokenPair.newFamilyID(),
+        authTime: EpochMilliseconds? = nil
     ) {
         self.grantType = grantType
         self.access = access
@@ -76,6 +81,7 @@ public struct NewTokenPair: Sendable {
         self.refresh = refresh
         self.refreshExpiresAt = refreshExpiresAt
         self.familyID = familyID
+        self.authTime = authTime
     }
 
     /// A new family's id: 63 random bits, so that processes sharing a database need no counter.

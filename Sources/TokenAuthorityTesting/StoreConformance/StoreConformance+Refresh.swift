@@ -13,12 +13,12 @@ extension StoreConformance {
             let presented = try #require(pair.refresh)
             // When the refresh token is used
             let rotated = try await store.refresh(digest: presented.digest, at: 2000, decide: rotation(fixture))
-            guard case .rotated(let token, let scope) = rotated else {
+            guard case .rotated(let token, let key, _) = rotated else {
                 Issue.record("not rotated: \(rotated)")
                 return
             }
             // Then the old pair left ACTIVE and the new one is ACTIVE, in the same family
-            #expect(scope == fixture.key.scope)
+            #expect(key == fixture.key)
             #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
             #expect(try await fixture.harness.strings("SELECT state FROM refresh_tokens ORDER BY id") == ["INACTIVE", "ACTIVE"])
             #expect(try await store.activeToken(for: fixture.key)?.accessTokenID == token.accessTokenID)
@@ -63,17 +63,59 @@ extension StoreConformance {
             // When the wide refresh token is refreshed down to openid (RFC 6749 §6)
             let outcome = try await store.refresh(
                 digest: try #require(widePair.refresh).digest, at: 2000, decide: rotation(fixture, to: fixture.key))
-            guard case .rotated(let rotated, let scope) = outcome else {
+            guard case .rotated(let rotated, let key, _) = outcome else {
                 Issue.record("not rotated: \(outcome)")
                 return
             }
             // Then the narrow key's own pair is REVOKED and the new pair is its only ACTIVE token
-            #expect(scope == fixture.key.scope)
+            #expect(key == fixture.key)
             #expect(
                 try await fixture.harness.strings("SELECT state FROM access_tokens WHERE id = \(narrowOwn.accessTokenID)")
                     == ["REVOKED"])
             #expect(try await store.activeToken(for: fixture.key)?.accessTokenID == rotated.accessTokenID)
             #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
+        },
+        StoreCheck("the time the user authenticated stays with a refresh token's line, rotated or kept") { fixture in
+            // Given alice's pair from a grant she authenticated for at 900, and one of bob's without a time
+            let store = fixture.store
+            var pair = try fixture.newPair()
+            pair.authTime = 900
+            try await fixture.issue(pair)
+            let bob = TokenKey(clientID: "app", subject: .user("bob"), scope: fixture.key.scope)
+            let bobsPair = try fixture.newPair()
+            _ = try await store.issue(bobsPair, for: bob) { _ in .issue(retiring: .expired, refresh: .issueNew(retiring: .expired)) }
+            // When alice's refresh token is rotated, and the new one is kept on its next refresh
+            let firstAccess = try fixture.cipher.seal(TokenCipher.newToken())
+            let secondAccess = try fixture.cipher.seal(TokenCipher.newToken())
+            let next = try fixture.cipher.seal(TokenCipher.newToken())
+            let rotated = try await store.refresh(digest: try #require(pair.refresh).digest, at: 2000) { _ in
+                .rotate(
+                    RefreshRotation(
+                        key: fixture.key, access: firstAccess, issuedAt: 2000, accessExpiresAt: 3_602_000,
+                        refresh: .replace(next, issuedAt: 2000, expiresAt: 86_402_000)))
+            }
+            let kept = try await store.refresh(digest: next.digest, at: 3000) { _ in
+                .rotate(
+                    RefreshRotation(
+                        key: fixture.key, access: secondAccess, issuedAt: 3000, accessExpiresAt: 3_603_000, refresh: .keep))
+            }
+            let bobs = try await store.refresh(
+                digest: try #require(bobsPair.refresh).digest, at: 2000, decide: rotation(fixture, to: bob))
+            // Then both of alice's answers carry 900, the rotated row keeps it, and bob's has none
+            for outcome in [rotated, kept] {
+                guard case .rotated(_, _, let authTime) = outcome else {
+                    Issue.record("not rotated: \(outcome)")
+                    return
+                }
+                #expect(authTime == 900)
+            }
+            guard case .rotated(_, _, let bobsTime) = bobs else {
+                Issue.record("not rotated: \(bobs)")
+                return
+            }
+            #expect(bobsTime == nil)
+            #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens WHERE subject = 'alice' AND auth_time = 900") == 2)
+            #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens WHERE subject = 'bob' AND auth_time IS NULL") == 2)
         },
         StoreCheck("an unknown refresh token is refused and changes nothing") { fixture in
             try await fixture.issue(try fixture.newPair())

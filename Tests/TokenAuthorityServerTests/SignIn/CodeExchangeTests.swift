@@ -141,6 +141,54 @@ struct CodeExchangeTests {
         }
     }
 
+    @Test("a refresh answers a new ID token for the original sign-in: its sub, aud and auth_time, a new iat, no nonce, at_hash of the new access token")
+    func refreshIDToken() async throws {
+        try await TestServer.with(Self.configure) { server in
+            let spa = try await server.app(isPublic: true)
+            let signedInAt = Int(server.clock.now / 1000)
+            let tokens = try await server.exchange(try await Self.code(server, spa), app: spa)
+            var refreshToken = try #require(tokens.refreshToken)
+            // Twice, so that the second refresh presents a rotated refresh token
+            for minutes in [10, 20] {
+                server.clock.advance(seconds: 600)
+                let refreshed = try await server.token(
+                    [("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", spa.client.clientID)])
+                #expect(refreshed.status == 200, "\(refreshed)")
+                #expect(refreshed.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in", "id_token"])
+                let idToken = try DecodedJWT(try #require(refreshed.string("id_token")))
+                #expect(idToken.verifies(against: try #require(try await server.send(uri: "/oauth2/jwks", method: .get).json)))
+                let claims = idToken.claims
+                #expect(claims["iss"] == "https://sso.example" && claims["sub"] == "alice")
+                #expect(claims["aud"] == .array([.string(spa.client.clientID)]) || claims["aud"] == .string(spa.client.clientID))
+                #expect(claims["auth_time"]?.int == signedInAt)
+                #expect(claims["iat"]?.int == signedInAt + minutes * 60)
+                #expect(claims["nonce"] == nil)
+                #expect(claims["at_hash"]?.string == IDTokenMinter.accessTokenHash(try #require(refreshed.accessToken)))
+                refreshToken = try #require(refreshed.refreshToken)
+            }
+        }
+    }
+
+    @Test("a refresh answers no ID token without openid, nor for a refresh token older than the auth_time column")
+    func refreshWithoutIDToken() async throws {
+        try await TestServer.with(Self.configure) { server in
+            let spa = try await server.app(isPublic: true)
+            let withoutOpenID = try await server.exchange(try await Self.code(server, spa, scope: "profile"), app: spa)
+            let withOpenID = try await server.exchange(try await Self.code(server, spa), app: spa)
+            // A refresh token written before the store kept auth_time: the column is NULL
+            let withOpenIDRefresh = try #require(withOpenID.refreshToken)
+            let queue = try DatabaseQueue(path: server.services.configuration.database.path)
+            try await queue.write { db in try db.execute(sql: "UPDATE refresh_tokens SET auth_time = NULL WHERE scope = 'openid'") }
+            try await queue.close()
+            for refreshToken in [try #require(withoutOpenID.refreshToken), withOpenIDRefresh] {
+                let refreshed = try await server.token(
+                    [("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", spa.client.clientID)])
+                #expect(refreshed.status == 200, "\(refreshed)")
+                #expect(refreshed.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in"])
+            }
+        }
+    }
+
     @Test("the tokens follow the key semantics: reuse by default, renewal revokes, device_ scopes apart, JWT clients renew",
           arguments: ["reuse", "renewal", "device", "jwt"])
     func keySemantics(_ mode: String) async throws {
