@@ -87,6 +87,19 @@ def authorization_url(deployment: Deployment, session: OAuth2Session, state: str
     return url, verifier
 
 
+def id_token_claims(deployment: Deployment, id_token: str) -> dict:
+    """The claims of an ID token whose ES256 signature verifies against /oauth2/jwks."""
+    keys = KeySet.import_key_set(requests.get(deployment.base_url + "/oauth2/jwks", verify=deployment.verify,
+                                              timeout=30).json())
+    return jose_jwt.decode(id_token, keys, algorithms=["ES256"]).claims
+
+
+def at_hash(access_token: str) -> str:
+    """OpenID Connect Core §3.1.3.6 for ES256: the left half of the SHA-256, base64url."""
+    digest = hashlib.sha256(access_token.encode()).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 def wait_for(browser, condition, what: str, timeout: float = 15):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -133,13 +146,10 @@ def test_sign_in_then_exchange_the_code_with_pkce(deployment, app_callback, brow
     token = session.fetch_token(deployment.base_url + "/oauth2/token", grant_type="authorization_code",
                                 code=query["code"], code_verifier=verifier)
     assert {"access_token", "refresh_token", "id_token", "scope", "token_type", "expires_in"} <= set(token)
-    keys = KeySet.import_key_set(requests.get(deployment.base_url + "/oauth2/jwks", verify=deployment.verify,
-                                              timeout=30).json())
-    claims = jose_jwt.decode(token["id_token"], keys, algorithms=["ES256"]).claims
+    claims = id_token_claims(deployment, token["id_token"])
     assert claims["iss"] == deployment.base_url and claims["sub"] == USERNAME
     assert claims["aud"] in (client["client_id"], [client["client_id"]]) and claims["nonce"] == "nonce-1"
-    digest = hashlib.sha256(token["access_token"].encode()).digest()[:16]
-    assert claims["at_hash"] == base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    assert claims["at_hash"] == at_hash(token["access_token"])
     assert abs(claims["auth_time"] - time.time()) < 120
 
     # And the code works once: the replay is refused and the tokens revoked
@@ -222,15 +232,12 @@ def test_a_public_client_signs_in_with_pkce_and_no_secret(deployment, app_callba
     assert refreshed["refresh_token"] != token["refresh_token"]
     # And the refresh renews the ID token for the same sign-in (docs/browser-sign-in.md, "OpenID
     # Connect"): the same sub, aud and auth_time, no nonce, at_hash of the new access token
-    keys = KeySet.import_key_set(requests.get(deployment.base_url + "/oauth2/jwks", verify=deployment.verify,
-                                              timeout=30).json())
-    original = jose_jwt.decode(token["id_token"], keys, algorithms=["ES256"]).claims
-    renewed = jose_jwt.decode(refreshed["id_token"], keys, algorithms=["ES256"]).claims
+    original = id_token_claims(deployment, token["id_token"])
+    renewed = id_token_claims(deployment, refreshed["id_token"])
     assert renewed["iss"] == original["iss"] and renewed["sub"] == original["sub"] == USERNAME
     assert renewed["aud"] == original["aud"] and renewed["auth_time"] == original["auth_time"]
     assert "nonce" not in renewed and renewed["iat"] >= original["iat"]
-    digest = hashlib.sha256(refreshed["access_token"].encode()).digest()[:16]
-    assert renewed["at_hash"] == base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    assert renewed["at_hash"] == at_hash(refreshed["access_token"])
 
 
 def test_apache_mod_auth_openidc_signs_in_through_token_authority(deployment, browser, tmp_path):

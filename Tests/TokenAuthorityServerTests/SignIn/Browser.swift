@@ -141,6 +141,13 @@ extension TestServer {
         }
         return try await token(parameters, basic: app.client)
     }
+
+    /// The refresh grant, authenticated as `exchange` authenticates.
+    func refresh(_ refreshToken: String, app: App) async throws -> HTTPReply {
+        let parameters = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
+        if app.client.secret == nil { return try await token(parameters + [("client_id", app.client.clientID)]) }
+        return try await token(parameters, basic: app.client)
+    }
 }
 
 extension Browser {

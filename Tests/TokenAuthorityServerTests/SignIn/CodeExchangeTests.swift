@@ -134,8 +134,7 @@ struct CodeExchangeTests {
             let spa = try await server.app(isPublic: true)
             let tokens = try await server.exchange(try await Self.code(server, spa), app: spa)
             let refreshToken = try #require(tokens.refreshToken)
-            let refreshed = try await server.token(
-                [("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", spa.client.clientID)])
+            let refreshed = try await server.refresh(refreshToken, app: spa)
             #expect(refreshed.status == 200, "\(refreshed)")
             #expect(refreshed.refreshToken != nil && refreshed.refreshToken != refreshToken)
         }
@@ -151,8 +150,7 @@ struct CodeExchangeTests {
             // Twice, so that the second refresh presents a rotated refresh token
             for minutes in [10, 20] {
                 server.clock.advance(seconds: 600)
-                let refreshed = try await server.token(
-                    [("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", spa.client.clientID)])
+                let refreshed = try await server.refresh(refreshToken, app: spa)
                 #expect(refreshed.status == 200, "\(refreshed)")
                 #expect(refreshed.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in", "id_token"])
                 let idToken = try DecodedJWT(try #require(refreshed.string("id_token")))
@@ -181,8 +179,7 @@ struct CodeExchangeTests {
             try await queue.write { db in try db.execute(sql: "UPDATE refresh_tokens SET auth_time = NULL WHERE scope = 'openid'") }
             try await queue.close()
             for refreshToken in [try #require(withoutOpenID.refreshToken), withOpenIDRefresh] {
-                let refreshed = try await server.token(
-                    [("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", spa.client.clientID)])
+                let refreshed = try await server.refresh(refreshToken, app: spa)
                 #expect(refreshed.status == 200, "\(refreshed)")
                 #expect(refreshed.members == ["access_token", "refresh_token", "scope", "token_type", "expires_in"])
             }
