@@ -12,11 +12,15 @@ struct SQLiteStore: TokenDatabase {
     /// Copies the WAL back into the file between requests; `nil` for a store
     /// opened without one (the tests that drive the pool directly).
     let checkpointer: WALCheckpointer?
+    /// The read-only connections of `lookup`.
+    let lookups: LookupConnections
 
     init(writer: DatabasePool, checkpointer: WALCheckpointer? = nil) {
         self.writer = writer
         groupCommit = GroupCommit(writer: writer)
         self.checkpointer = checkpointer
+        lookups = LookupConnections(
+            path: writer.path, configuration: writer.configuration, limit: writer.configuration.maximumReaderCount)
     }
 
     /// Opens the database at `path` and applies pending migrations.
@@ -26,7 +30,7 @@ struct SQLiteStore: TokenDatabase {
         return SQLiteStore(writer: pool, checkpointer: try WALCheckpointer(path: path))
     }
 
-    /// Runs one SELECT on a reader connection, on the calling thread.
+    /// Runs one SELECT on a read-only connection, on the calling thread.
     ///
     /// A single statement is its own implicit read transaction in SQLite, so this
     /// skips the BEGIN/COMMIT pair that `read` wraps around its closure. And it
@@ -34,15 +38,18 @@ struct SQLiteStore: TokenDatabase {
     /// hop to a dispatch queue and back, two thread wake-ups that cost a token
     /// request more than the read itself (README, "Performance"). A point read
     /// by an index takes microseconds, and a WAL reader never waits for the
-    /// writer, so blocking the caller that long is cheaper than the hops.
+    /// writer, so blocking the caller that long is cheaper than the hops. The
+    /// connection comes from `lookups`, or from the pool when all of those are busy.
     /// Only for closures that run exactly one short statement.
     func lookup<T: Sendable>(_ statement: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await Self.mappingUnavailable { try readOnThisThread(statement) }
     }
 
-    /// GRDB's synchronous `unsafeRead`, which an `async` caller would not choose by itself.
+    /// A connection of `lookups`, else GRDB's synchronous `unsafeRead`, which an `async`
+    /// caller would not choose by itself.
     private func readOnThisThread<T>(_ statement: (Database) throws -> T) throws -> T {
-        try writer.unsafeRead(statement)
+        if let value = try lookups.read(statement) { return value }
+        return try writer.unsafeRead(statement)
     }
 
     /// A read transaction on a reader connection, on the calling thread too.
@@ -103,9 +110,11 @@ extension SQLiteStore {
 
     /// Closes the database after graceful shutdown. The last connection to close
     /// checkpoints the WAL into the database file and removes it, so the file
-    /// stands alone for a backup or a copy. That takes a read-write connection:
-    /// the pool closes its read-only readers last, so the checkpointer's closes after it.
+    /// stands alone for a backup or a copy. That takes a read-write connection: the
+    /// lookup connections close first, then the pool (its read-only readers last), so
+    /// the checkpointer's closes after them all.
     func close() async throws {
+        try lookups.close()
         try writer.close()
         try checkpointer?.close()
     }
