@@ -4,10 +4,10 @@ import Synchronization
 /// The read-only connections that `SQLiteStore.lookup` runs its single statements on,
 /// handed out from a list under a `Mutex`.
 ///
-/// GRDB's `DatabasePool` guards its readers with dispatch queues: taking a reader and
-/// giving it back costs a barrier block on a concurrent queue three times, a semaphore
-/// and a dispatch group, and when two threads meet at one of those barriers, one of
-/// them sleeps until the other is done. Every token request reads once, so under load
+/// GRDB's `DatabasePool` guards its readers with a lock built on a concurrent dispatch
+/// queue: taking a reader and giving it back passes it twice as a barrier and once to
+/// read, besides a semaphore and a dispatch group, and when two threads meet at a
+/// barrier, one of them sleeps until the other is done. Every token request reads once, so under load
 /// that was a context switch for about every request, and the hand-over cost more than
 /// the read (README, "Performance"). Here a connection is taken and given back under a
 /// lock held for a few instructions.
