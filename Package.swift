@@ -80,11 +80,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Configuration, the HTTP front end and the application's wiring.
+        // glibc's allocator settings (<malloc.h> is not in Swift's Glibc module).
+        .target(name: "CAllocator"),
         .target(
             name: "TokenAuthorityServer",
             dependencies: [
                 "TokenAuthority",
                 "TokenStorage",
+                "CAllocator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -14,6 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
+        AllocatorSettings.apply()
         let loaded = try options.loadWithWarnings()
         let configuration = loaded.configuration
         // Both before anything logs or counts: swift-log and swift-metrics take one backend per process.
