@@ -79,9 +79,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Configuration, the HTTP front end and the application's wiring.
         // glibc's allocator settings (<malloc.h> is not in Swift's Glibc module).
         .target(name: "CAllocator"),
+        // Configuration, the HTTP front end and the application's wiring.
         .target(
             name: "TokenAuthorityServer",
             dependencies: [

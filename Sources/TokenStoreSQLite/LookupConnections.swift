@@ -7,10 +7,10 @@ import Synchronization
 /// GRDB's `DatabasePool` guards its readers with a lock built on a concurrent dispatch
 /// queue: taking a reader and giving it back passes it twice as a barrier and once to
 /// read, besides a semaphore and a dispatch group, and when two threads meet at a
-/// barrier, one of them sleeps until the other is done. Every token request reads once, so under load
-/// that was a context switch for about every request, and the hand-over cost more than
-/// the read (README, "Performance"). Here a connection is taken and given back under a
-/// lock held for a few instructions.
+/// barrier, one of them sleeps until the other is done. Every token request reads once,
+/// so under load that was a context switch for about every request, and the hand-over
+/// cost more than the read (README, "Performance"). Here a connection is taken and
+/// given back under a lock held for a few instructions.
 ///
 /// These connections see what the pool's readers see: each statement is its own read
 /// transaction on the WAL, never waiting for the writer. When every one of them is in
