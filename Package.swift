@@ -54,6 +54,7 @@ let package = Package(
             dependencies: [
                 "TokenAuthority",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -152,7 +153,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenStoreSQLiteTests",
-            dependencies: ["TokenStoreSQLite", "TokenAuthorityTesting"],
+            dependencies: [
+                "TokenStoreSQLite", "TokenAuthorityTesting", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The PostgreSQL store against a real server: skipped unless TOKEN_AUTHORITY_TEST_POSTGRES_URL

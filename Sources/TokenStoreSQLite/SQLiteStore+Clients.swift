@@ -5,8 +5,10 @@ import TokenAuthority
 extension SQLiteStore {
     func client(id: String) async throws -> Client? {
         try await lookup { db in
+            // GRDB binds text up to its first NUL: an id that goes on past one must not find
+            // the client it begins with, as identifiers compare as bytes.
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM clients WHERE client_id = ?"), arguments: [id])
-                .map(Self.client)
+                .map(Self.client).flatMap { $0.clientID.sameBytes(as: id) ? $0 : nil }
         }
     }
 

@@ -8,7 +8,7 @@ extension SQLiteStore {
         // One statement per table: a token lives in one of them, so the two need not
         // share a read transaction.
         for kind in order {
-            if let found = try await lookup({ db in try Self.find(db, digest: Data(digest), in: kind) }) { return found }
+            if let found = try await lookup({ db in try Self.find(db, digest: digest, in: kind) }) { return found }
         }
         return nil
     }
@@ -18,7 +18,7 @@ extension SQLiteStore {
     {
         try await durableWrite { db in
             let hash = Data(digest)
-            guard let found = try Self.find(db, digest: hash, in: .accessToken) ?? Self.find(db, digest: hash, in: .refreshToken)
+            guard let found = try Self.find(db, digest: digest, in: .accessToken) ?? Self.find(db, digest: digest, in: .refreshToken)
             else { return .nothingToRevoke }
             if let clientID, !found.clientID.sameBytes(as: clientID) { return .otherClient }
             guard found.state == .active else { return .nothingToRevoke }
@@ -48,21 +48,22 @@ extension SQLiteStore {
         }
     }
 
-    private static func find(_ db: Database, digest: Data, in kind: TokenKind) throws -> FoundToken? {
+    private static func find(_ db: Database, digest: [UInt8], in kind: TokenKind) throws -> FoundToken? {
         let table = kind == .accessToken ? "access_tokens" : "refresh_tokens"
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT client_id, subject_type, subject, scope, state, issued_at, expires_at
-                        FROM \(table) WHERE token_sha256 = ?
-                        """), arguments: [digest]),
-            // By position, in the SELECT's order (as in `fetchActive`).
-            let subject = Subject(kind: row[1], name: row[2]),
-            let state = TokenState(rawValue: row[4])
+        // SQLite's own API, as in `fetchActive`: introspection and revocation take this path.
+        let statement = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    SELECT client_id, subject_type, subject, scope, state, issued_at, expires_at
+                    FROM \(table) WHERE token_sha256 = ?
+                    """), in: db)
+        try statement.bind(digest, at: 1)
+        guard try statement.step(),
+            let subject = Subject(kind: statement.text(1), name: statement.text(2)),
+            let state = TokenState(rawValue: statement.text(4))
         else { return nil }
         return FoundToken(
-            kind: kind, clientID: row[0], subject: subject, scope: row[3], state: state, issuedAt: row[5],
-            expiresAt: row[6])
+            kind: kind, clientID: statement.text(0), subject: subject, scope: statement.text(3), state: state,
+            issuedAt: statement.int64(5), expiresAt: statement.int64(6))
     }
 }

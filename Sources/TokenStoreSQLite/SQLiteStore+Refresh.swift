@@ -11,7 +11,7 @@ extension SQLiteStore {
         // moment (GroupCommit): of two simultaneous refreshes with one token, the second
         // sees the first's rotation and is a replay.
         let rotateOrRefuse: @Sendable (Database) throws -> RefreshStep = { db in
-            let row = try Self.fetchRefreshToken(db, digest: Data(digest))
+            let row = try Self.fetchRefreshToken(db, digest: digest)
             switch decide(row?.presented) {
             case .refuse(let error):
                 return .done(.refused(error))
@@ -47,27 +47,29 @@ extension SQLiteStore {
         var sealed: [UInt8]
     }
 
-    private static func fetchRefreshToken(_ db: Database, digest: Data) throws -> RefreshRow? {
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT id, client_id, subject_type, subject, scope, state, issued_at, expires_at, family_id,
-                               token_sealed, auth_time
-                        FROM refresh_tokens WHERE token_sha256 = ?
-                        """), arguments: [digest]),
-            // By position, in the SELECT's order (as in `fetchActive`).
-            let subject = Subject(kind: row[2], name: row[3]),
-            let state = TokenState(rawValue: row[5])
+    private static func fetchRefreshToken(_ db: Database, digest: [UInt8]) throws -> RefreshRow? {
+        // SQLite's own API, as in `fetchActive`: every refresh takes this path.
+        let statement = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    SELECT id, client_id, subject_type, subject, scope, state, issued_at, expires_at, family_id,
+                           token_sealed, auth_time
+                    FROM refresh_tokens WHERE token_sha256 = ?
+                    """), in: db)
+        try statement.bind(digest, at: 1)
+        guard try statement.step(),
+            let subject = Subject(kind: statement.text(2), name: statement.text(3)),
+            let state = TokenState(rawValue: statement.text(5))
         else { return nil }
-        let id: Int64 = row[0]
-        let scope: String = row[4]
+        let id = statement.int64(0)
         return RefreshRow(
             presented: PresentedRefreshToken(
-                id: id, clientID: row[1], subject: subject,
-                scope: ScopeSet(validated: scope.split(separator: " ").map(String.init)), state: state,
-                issuedAt: row[6], expiresAt: row[7], familyID: row[8] ?? id, authTime: row[10]),
-            sealed: [UInt8](row[9] as Data))
+                id: id, clientID: statement.text(1), subject: subject,
+                scope: ScopeSet(validated: statement.text(4).split(separator: " ").map(String.init)), state: state,
+                issuedAt: statement.int64(6), expiresAt: statement.int64(7),
+                familyID: statement.isNull(8) ? id : statement.int64(8),
+                authTime: statement.isNull(10) ? nil : statement.int64(10)),
+            sealed: statement.bytes(9))
     }
 
     /// The refresh grant's rotation (docs/token-renewal.md, "The refresh grant"), in the

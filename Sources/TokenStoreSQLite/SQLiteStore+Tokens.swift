@@ -93,26 +93,30 @@ extension SQLiteStore {
     // MARK: Rows
 
     static func fetchActive(_ db: Database, key: TokenKey) throws -> StoredToken? {
-        let row = try Row.fetchOne(
-            db.cachedStatement(
+        // SQLite's own API: GRDB's row and value conversions cost more than the query
+        // itself on this path, which every reuse takes (README, "Performance").
+        let statement = RawStatement(
+            try db.cachedStatement(
                 sql: """
                     SELECT a.id, a.token_sealed, a.issued_at, a.expires_at,
                            r.id AS r_id, r.token_sealed AS r_sealed, r.issued_at AS r_issued_at, r.expires_at AS r_expires_at,
                            r.family_id AS r_family_id
                     FROM access_tokens a LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
                     WHERE a.client_id = ? AND a.subject_type = ? AND a.subject = ? AND a.scope = ? AND a.state = 'ACTIVE'
-                    """),
-            arguments: [key.clientID, key.subject.kind, key.subject.name, key.scope.description])
-        guard let row else { return nil }
-        // By position, in the SELECT's order: GRDB finds a column by name with a
-        // lowercased scan of them all, which showed in the profile of every reuse.
-        let refreshID: Int64? = row[4]
+                    """), in: db)
+        try statement.bind(key.clientID, at: 1)
+        try statement.bind(key.subject.kind, at: 2)
+        try statement.bind(key.subject.name, at: 3)
+        try statement.bind(key.scope.description, at: 4)
+        guard try statement.step() else { return nil }
+        let refreshToken: StoredRefreshToken? =
+            statement.isNull(4)
+            ? nil
+            : StoredRefreshToken(
+                id: statement.int64(4), ciphertext: statement.bytes(5), issuedAt: statement.int64(6),
+                expiresAt: statement.int64(7), familyID: statement.isNull(8) ? statement.int64(4) : statement.int64(8))
         return StoredToken(
-            accessTokenID: row[0], accessCiphertext: [UInt8](row[1] as Data), issuedAt: row[2], expiresAt: row[3],
-            refreshToken: refreshID.map { id in
-                StoredRefreshToken(
-                    id: id, ciphertext: [UInt8](row[5] as Data), issuedAt: row[6], expiresAt: row[7],
-                    familyID: row[8] ?? id)
-            })
+            accessTokenID: statement.int64(0), accessCiphertext: statement.bytes(1), issuedAt: statement.int64(2),
+            expiresAt: statement.int64(3), refreshToken: refreshToken)
     }
 }

@@ -4,8 +4,9 @@ import TokenAuthority
 extension SQLiteStore {
     func user(named username: String) async throws -> User? {
         try await lookup { db in
+            // As for clients: a name that goes on past a NUL is another name.
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE username = ?"), arguments: [username])
-                .map(Self.user)
+                .map(Self.user).flatMap { $0.username.sameBytes(as: username) ? $0 : nil }
         }
     }
 
