@@ -158,6 +158,16 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func refuse(_ head: HTTPRequestHead?, _ refusal: Refusal, context: ChannelHandlerContext) {
+        // The request never reaches the router, so its log line, like RequestLogMiddleware's, is written here,
+        // before the answer: a client that has the answer finds the line already in the log.
+        let path = head.map { String($0.uri.prefix { $0 != "?" }) } ?? ""
+        var metadata: Logger.Metadata = [
+            "request_id": "\(RequestID())", "method": "\(head.map { String($0.method.rawValue.prefix(16)) } ?? "-")",
+            "endpoint": "\(routes.contains(path) ? path : "unmatched")", "status": "\(refusal.status.code)",
+            "error": "invalid_request", "duration_ms": "0.0",
+        ]
+        if let source = context.channel.remoteAddress?.ipAddress { metadata["source"] = "\(source)" }
+        logger.info("request", metadata: metadata)
         let body = #"{"error":"invalid_request","error_description":"\#(refusal.description)"}"#
         var headers = HTTPHeaders([
             ("Content-Type", "application/json;charset=UTF-8"), ("Cache-Control", "no-store"),
@@ -168,15 +178,6 @@ final class RequestFramingHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
-        // The request never reaches the router, so its log line, like RequestLogMiddleware's, is written here.
-        let path = head.map { String($0.uri.prefix { $0 != "?" }) } ?? ""
-        var metadata: Logger.Metadata = [
-            "request_id": "\(RequestID())", "method": "\(head.map { String($0.method.rawValue.prefix(16)) } ?? "-")",
-            "endpoint": "\(routes.contains(path) ? path : "unmatched")", "status": "\(refusal.status.code)",
-            "error": "invalid_request", "duration_ms": "0.0",
-        ]
-        if let source = context.channel.remoteAddress?.ipAddress { metadata["source"] = "\(source)" }
-        logger.info("request", metadata: metadata)
     }
 
     /// RFC 3986 §3.2: the bytes of `host [ ":" port ]`, IP literals included.
