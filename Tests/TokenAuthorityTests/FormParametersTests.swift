@@ -85,6 +85,18 @@ import TokenAuthority
         }
     }
 
+    @Test func aNameForAMessageIsShortPrintableASCII() {
+        // A short printable id as it stands, the usual case of a log line
+        #expect(FormParameters.printable("app-1_x.y~z") == "app-1_x.y~z")
+        #expect(FormParameters.printable(String(repeating: "a", count: 40)) == String(repeating: "a", count: 40))
+        // Cut at 40 characters, control characters and non-ASCII dropped
+        #expect(FormParameters.printable(String(repeating: "b", count: 41)) == String(repeating: "b", count: 40))
+        #expect(FormParameters.printable("a\u{0}b\u{7F}c\u{1B}[31m\u{202E}é") == "abc[31m")
+        // Nothing left: a placeholder
+        #expect(FormParameters.printable("") == "(unnamed)")
+        #expect(FormParameters.printable("\u{0}\u{1}é") == "(unnamed)")
+    }
+
     @Test func bodyCredentialsAreUsedWhenThereIsNoHeader() throws {
         let form = FormParameters(["client_id": "a", "client_secret": "b"])
         #expect(try ClientCredentials.from(authorization: nil, form: form) == ClientCredentials(clientID: "a", secret: "b"))

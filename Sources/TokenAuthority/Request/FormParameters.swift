@@ -100,6 +100,9 @@ public struct FormParameters: Sendable, Equatable {
 
     /// A parameter name fit for an error message: short, printable ASCII only.
     public static func printable(_ name: String) -> String {
+        // The usual case, a client id in every request's log line: nothing to clean.
+        let utf8 = name.utf8
+        if !utf8.isEmpty, utf8.count <= 40, utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return name }
         let cleaned = String(name.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }.prefix(40))
         return cleaned.isEmpty ? "(unnamed)" : cleaned
     }
