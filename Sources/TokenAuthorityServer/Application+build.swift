@@ -35,12 +35,12 @@ public func buildApplication(
         logger: logger)
 }
 
-/// The routes (README, "How tokens behave" and "Running it in production"), behind the request log, Hummingbird's metrics and the
+/// The routes (README, "How tokens behave" and "Running it in production"), behind the request log, the request metrics and the
 /// `[security.source_limits]` check.
 public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     if let limiter = services.sourceLimiter {
         router.add(middleware: SourceLimitMiddleware(limiter: limiter, source: services.requestSource, pages: services.signInPages))
     }

@@ -317,7 +317,7 @@ struct PrometheusExposition: Sendable {
 }
 
 extension ServerProcess {
-    /// `GET /metrics`, parsed. A success is counted once its body is written, so this
+    /// `GET /metrics`, parsed. A request is counted once its answer is ready, so this
     /// scrapes again until no POST is in progress and this GET is the only one: then
     /// every request answered before the call is in the counts.
     func scrapeMetrics() async throws -> (reply: HTTPReply, metrics: PrometheusExposition) {

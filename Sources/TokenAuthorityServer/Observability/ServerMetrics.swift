@@ -34,7 +34,7 @@ public enum ServerMetrics {
         TokenCleanupService.registerMetrics()
     }()
 
-    /// Hummingbird's `MetricsMiddleware` names, in Prometheus' conventions.
+    /// The names of Hummingbird's `MetricsMiddleware`, which `RequestMetricsMiddleware` keeps, in Prometheus' conventions.
     private static let renamed = [
         "hb.requests": "http_server_requests_total",
         "hb.request.errors": "http_server_request_errors_total",
