@@ -15,9 +15,7 @@ enum OAuthHTTP {
     /// body over `maximumBodySize` (`[security.http] max_body_size`, 64 KiB by default) is 413
     /// `invalid_request`.
     static func readForm(_ request: Request, maximumBodySize: Int) async throws(OAuthError) -> FormParameters {
-        let contentType = Substring(request.headers[.contentType] ?? "")
-        let mediaType = contentType.prefix { $0 != ";" }.trimmingOptionalWhitespace
-        guard mediaType.equalsIgnoringASCIICase("application/x-www-form-urlencoded") else {
+        guard isForm(request.headers) else {
             throw OAuthError.invalidRequest.with(
                 description: "The request must have Content-Type: application/x-www-form-urlencoded.")
         }
@@ -36,6 +34,26 @@ enum OAuthHTTP {
             throw OAuthError.incompleteBody
         }
         return try FormParameters(decoding: Array(body.readableBytesView))
+    }
+
+    /// Whether the request's one `Content-Type` names `application/x-www-form-urlencoded`,
+    /// its parameters and the case aside (RFC 9110 §8.3.1). Two `Content-Type` fields name
+    /// no single type. Read as bytes, without joining the fields or walking characters: this
+    /// runs for every OAuth request.
+    static func isForm(_ headers: HTTPFields) -> Bool {
+        var contentType: String?
+        for field in headers where field.name == .contentType {
+            guard contentType == nil else { return false }
+            contentType = field.value
+        }
+        guard let contentType else { return false }
+        let bytes = contentType.utf8
+        let isWhitespace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let mediaType = bytes[..<(bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex)]
+        guard let first = mediaType.firstIndex(where: { !isWhitespace($0) }),
+            let last = mediaType.lastIndex(where: { !isWhitespace($0) })
+        else { return false }
+        return mediaType[first...last].equalsIgnoringASCIICase("application/x-www-form-urlencoded")
     }
 
     /// A JSON response with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).

@@ -16,7 +16,8 @@ struct RequestSource: Sendable {
 
     /// `nil` for a Unix socket or a test channel, which have no address.
     func of(_ request: Request, context: AppRequestContext) -> String? {
-        guard let peer = context.remoteAddress?.ipAddress, trustedProxies.contains(peer),
+        // No proxy is trusted by default: then the peer's address is not even spelled out.
+        guard !trustedProxies.isEmpty, let peer = context.remoteAddress?.ipAddress, trustedProxies.contains(peer),
             let forwarded = request.headers[values: Self.forwardedFor].last?.split(separator: ",").last
         else { return context.sourceKey }
         let address = forwarded.trimmingCharacters(in: .whitespaces)
