@@ -48,12 +48,8 @@ enum OAuthHTTP {
         }
         guard let contentType else { return false }
         let bytes = contentType.utf8
-        let isWhitespace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         let mediaType = bytes[..<(bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex)]
-        guard let first = mediaType.firstIndex(where: { !isWhitespace($0) }),
-            let last = mediaType.lastIndex(where: { !isWhitespace($0) })
-        else { return false }
-        return mediaType[first...last].equalsIgnoringASCIICase("application/x-www-form-urlencoded")
+        return mediaType.trimmingOptionalWhitespace.equalsIgnoringASCIICase("application/x-www-form-urlencoded")
     }
 
     /// A JSON response with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).

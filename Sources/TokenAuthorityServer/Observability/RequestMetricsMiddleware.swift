@@ -78,11 +78,10 @@ final class RequestMetricsSeries: Sendable {
             if let series = routes[key] { return series }
             let code = String(status.code)
             let labels = [("http.route", route), ("http.request.method", method.rawValue)]
+            let answered = labels + [("http.response.status_code", code)]
             let series = Route(
-                requests: Counter(label: "hb.requests", dimensions: labels + [("http.response.status_code", code)]),
-                duration: Timer(
-                    label: "http.server.request.duration", dimensions: labels + [("http.response.status_code", code)],
-                    preferredDisplayUnit: .seconds),
+                requests: Counter(label: "hb.requests", dimensions: answered),
+                duration: Timer(label: "http.server.request.duration", dimensions: answered, preferredDisplayUnit: .seconds),
                 errors: Counter(label: "hb.request.errors", dimensions: labels + [("error.type", code)]))
             routes[key] = series
             return series
