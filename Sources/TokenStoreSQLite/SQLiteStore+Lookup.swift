@@ -8,7 +8,10 @@ extension SQLiteStore {
         // One statement per table: a token lives in one of them, so the two need not
         // share a read transaction.
         for kind in order {
-            if let found = try await lookup({ db in try Self.find(db, digest: digest, in: kind) }) { return found }
+            let found = try await foundTokens.value(for: TokenDigestKey(kind: kind, digest: digest)) {
+                try await lookup { db in try Self.find(db, digest: digest, in: kind) }
+            }
+            if let found { return found }
         }
         return nil
     }

@@ -5,7 +5,9 @@ import Foundation
 
 extension SQLiteStore {
     func activeToken(for key: TokenKey) async throws -> StoredToken? {
-        try await lookup { db in try Self.fetchActive(db, key: key) }
+        try await activeTokens.value(for: key) {
+            try await lookup { db in try Self.fetchActive(db, key: key) }
+        }
     }
 
     func issue(

@@ -14,6 +14,10 @@ struct SQLiteStore: TokenDatabase {
     let checkpointer: WALCheckpointer?
     /// The read-only connections of `lookup`.
     let lookups: LookupConnections
+    /// The ACTIVE token of a key, and a token found by its lookup key, answered from memory
+    /// while nobody commits (docs/storage.md, "Reads answered from memory").
+    let activeTokens: UnchangedDatabaseCache<TokenKey, StoredToken?>
+    let foundTokens: UnchangedDatabaseCache<TokenDigestKey, FoundToken?>
 
     init(writer: DatabasePool, checkpointer: WALCheckpointer? = nil) {
         self.writer = writer
@@ -21,7 +25,14 @@ struct SQLiteStore: TokenDatabase {
         self.checkpointer = checkpointer
         lookups = LookupConnections(
             path: writer.path, configuration: writer.configuration, limit: writer.configuration.maximumReaderCount)
+        // The pool has made the WAL and its wal-index by now (its first write sets WAL mode).
+        let header = WALIndexHeader.map(databasePath: writer.path)
+        activeTokens = UnchangedDatabaseCache(header: header, capacity: Self.answersKept)
+        foundTokens = UnchangedDatabaseCache(header: header, capacity: Self.answersKept)
     }
+
+    /// The answers each cache keeps at most, a few MB at most in all.
+    static let answersKept = 4096
 
     /// Opens the database at `path` and applies pending migrations.
     static func open(path: String, migrations: [Migration] = Migration.embedded, now: Int64) throws -> SQLiteStore {
@@ -114,6 +125,8 @@ extension SQLiteStore {
     /// lookup connections close first, then the pool (its read-only readers last), so
     /// the checkpointer's closes after them all.
     func close() async throws {
+        activeTokens.close()
+        foundTokens.close()
         try lookups.close()
         try writer.close()
         try checkpointer?.close()

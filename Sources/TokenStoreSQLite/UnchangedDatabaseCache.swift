@@ -1,0 +1,81 @@
+import Synchronization
+import TokenAuthority
+
+/// Answers of one kind of lookup, kept while nobody commits to the database
+/// (docs/storage.md, "Reads answered from memory").
+///
+/// Every answer is tagged with the wal-index header as it stood *before* its read began,
+/// and served again only while the header is still that one: no commit since, by this
+/// process or any other, so the database would answer the same. The first look that finds
+/// the header moved drops every answer at once. So this never answers what a read at that
+/// moment would not; it decides nothing either (the writes decide again inside their
+/// transactions, under the schema's constraints).
+///
+/// Keys must compare as SQLite compares what they stand for: as bytes (`TokenKey` does).
+final class UnchangedDatabaseCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct State {
+        /// `nil` once closed, or when the database has no wal-index to look at.
+        var header: WALIndexHeader?
+        var version: WALIndexHeader.Version?
+        var answers: [Key: Value] = [:]
+    }
+
+    private let state: Mutex<State>
+    private let capacity: Int
+    private let served = Atomic<Int>(0)
+
+    /// - Parameter capacity: the answers kept at most; when full, they are all dropped.
+    init(header: WALIndexHeader?, capacity: Int) {
+        state = Mutex(State(header: header))
+        self.capacity = capacity
+    }
+
+    /// How many lookups this answered without reading.
+    var hits: Int { served.load(ordering: .relaxed) }
+
+    /// Whether answers can be kept at all: the database has a wal-index to look at.
+    var isEnabled: Bool { state.withLock { $0.header != nil } }
+
+    /// The answer for `key`: the one kept, if no commit came after it was read, else
+    /// `read`'s, kept for next time.
+    func value(for key: Key, read: () async throws -> Value) async throws -> Value {
+        let (kept, version) = state.withLock { state -> (Value?, WALIndexHeader.Version?) in
+            guard let version = state.header?.version() else { return (nil, nil) }
+            if version != state.version {
+                state.answers.removeAll(keepingCapacity: true)
+                state.version = version
+            }
+            return (state.answers[key], version)
+        }
+        if let kept {
+            served.add(1, ordering: .relaxed)
+            return kept
+        }
+        let value = try await read()
+        if let version {
+            // The read began after `version` was seen, so it saw at least that; if the
+            // header has moved on since, a later look drops this with the rest.
+            state.withLock { state in
+                guard state.version == version, state.header != nil else { return }
+                if state.answers.count >= capacity { state.answers.removeAll(keepingCapacity: true) }
+                state.answers[key] = value
+            }
+        }
+        return value
+    }
+
+    /// Drops every answer and keeps none from now on: the database is closing, and the
+    /// wal-index may go with it.
+    func close() {
+        state.withLock { state in
+            state.header = nil
+            state.answers.removeAll()
+        }
+    }
+}
+
+/// A token's lookup key (docs/storage.md, "Secrets at rest") and the table it is looked up in.
+struct TokenDigestKey: Hashable, Sendable {
+    var kind: TokenKind
+    var digest: [UInt8]
+}
