@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import TokenAuthority
 
 /// The SQLite implementation of the store protocols. The invariants live in the
@@ -26,7 +27,10 @@ struct SQLiteStore: TokenDatabase {
         lookups = LookupConnections(
             path: writer.path, configuration: writer.configuration, limit: writer.configuration.maximumReaderCount)
         // The pool has made the WAL and its wal-index by now (its first write sets WAL mode).
-        let header = WALIndexHeader.map(databasePath: writer.path)
+        // Mapped by the file name SQLite itself resolved, symbolic links followed, so it is
+        // the wal-index that SQLite writes, never a stray `-shm` file next to a link.
+        let resolved = try? writer.read { db in sqlite3_db_filename(db.sqliteConnection, "main").map { String(cString: $0) } }
+        let header = resolved.flatMap { $0 }.flatMap { WALIndexHeader.map(databasePath: $0) }
         activeTokens = UnchangedDatabaseCache(header: header, capacity: Self.answersKept)
         foundTokens = UnchangedDatabaseCache(header: header, capacity: Self.answersKept)
     }

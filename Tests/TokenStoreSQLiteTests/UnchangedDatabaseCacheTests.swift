@@ -84,6 +84,25 @@ import TokenAuthorityTesting
         #expect(try await store.activeToken(for: decomposedKey) == nil)
     }
 
+    @Test func throughASymbolicLinkTheWALIndexWatchedIsSQLitesOwn() async throws {
+        // Given the database opened through a symbolic link, next to which lies a stray
+        // `-shm` file whose header never moves
+        let link = directory.file("link.sqlite3")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store.writer.path)
+        let stray = [UInt8](repeating: 0, count: 12) + [1] + [UInt8](repeating: 0, count: 35)
+        try Data((stray + stray + [UInt8](repeating: 0, count: 32_672))).write(to: URL(fileURLWithPath: link + "-shm"))
+        let linked = try SQLiteStore.open(path: link, now: 0)
+        _ = try await issue(for: key)
+        #expect(try await linked.activeToken(for: key) != nil)
+        #expect(try await linked.activeToken(for: key) != nil)
+        #expect(linked.activeTokens.hits == 1)
+
+        // When another connection revokes the token, then the store through the link sees it
+        try await other.write { db in try db.execute(sql: "UPDATE access_tokens SET state = 'REVOKED'") }
+        #expect(try await linked.activeToken(for: key) == nil)
+        try await linked.close()
+    }
+
     @Test func aClosedStoreKeepsNothing() async throws {
         _ = try await issue(for: key)
         try await store.close()
