@@ -13,7 +13,7 @@ import TokenAuthorityTesting
         directory = try TemporaryDirectory()
     }
 
-    /// A `-shm` file for `name` holding the two copies given, then zeros to 32 KiB, as SQLite maps it.
+    /// The header of a `-shm` file holding the two copies given, then zeros up to `fileSize` bytes (32 KiB, as SQLite makes it).
     func header(_ first: [UInt8], _ second: [UInt8], fileSize: Int = 32_768) throws -> WALIndexHeader? {
         let path = directory.file("made.sqlite3")
         var bytes = first + second
