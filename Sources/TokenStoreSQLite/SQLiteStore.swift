@@ -1,5 +1,4 @@
 import GRDB
-import GRDBSQLite
 import TokenAuthority
 
 /// The SQLite implementation of the store protocols. The invariants live in the
@@ -26,11 +25,9 @@ struct SQLiteStore: TokenDatabase {
         self.checkpointer = checkpointer
         lookups = LookupConnections(
             path: writer.path, configuration: writer.configuration, limit: writer.configuration.maximumReaderCount)
-        // The pool has made the WAL and its wal-index by now (its first write sets WAL mode).
-        // Mapped by the file name SQLite itself resolved, symbolic links followed, so it is
-        // the wal-index that SQLite writes, never a stray `-shm` file next to a link.
-        let resolved = try? writer.read { db in sqlite3_db_filename(db.sqliteConnection, "main").map { String(cString: $0) } }
-        let header = resolved.flatMap { $0 }.flatMap { WALIndexHeader.map(databasePath: $0) }
+        // SQLite's own mapping of the wal-index, through the writer connection, which the
+        // pool keeps open until it closes (after the caches, in `close`).
+        let header = try? writer.writeWithoutTransaction { db in try WALIndexHeader.of(db) }
         activeTokens = UnchangedDatabaseCache(header: header, capacity: Self.answersKept)
         foundTokens = UnchangedDatabaseCache(header: header, capacity: Self.answersKept)
     }

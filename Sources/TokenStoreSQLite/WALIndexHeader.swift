@@ -1,15 +1,10 @@
-import Foundation
+import GRDB
+import GRDBSQLite
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The header of a WAL database's wal-index (the `-shm` file), mapped read-only, to tell
-/// whether anyone has committed to the database since an earlier look, without a read
-/// transaction.
+/// The header of a WAL database's wal-index (the `-shm` file), as SQLite itself has it
+/// mapped, to tell whether anyone has committed to the database since an earlier look,
+/// without a read transaction.
 ///
 /// The format is SQLite's documented one (https://www.sqlite.org/walformat.html, "The
 /// WAL-Index Header"): two copies of a 48-byte header at the start of the file, which
@@ -20,9 +15,13 @@ import Darwin
 /// then the second, and trusts them only when they agree. This does the same, so an
 /// unchanged header means no commit since, by this process or another.
 ///
-/// The file is mapped only while this process holds connections to the database: no other
-/// process truncates it then (SQLite does that only as the first connection to a database
-/// nobody has open), so reading it cannot fault.
+/// The memory is SQLite's own mapping, asked of the connection's file through the VFS
+/// (`xShmMap`), never a mapping of our own: opening the `-shm` file and closing it again
+/// would drop every POSIX lock this process holds on it, SQLite's included (fcntl locks
+/// belong to the process and the file, and any close releases them all), and another
+/// process would then find the wal-index unowned and rebuild it under this one. SQLite
+/// keeps that mapping while any connection of this process has the database open, which
+/// the store's own connections do until it closes, after its caches.
 final class WALIndexHeader: @unchecked Sendable {
     /// One look at the header: equal versions, an unchanged database.
     struct Version: Equatable, Sendable {
@@ -45,30 +44,28 @@ final class WALIndexHeader: @unchecked Sendable {
 
     // Immutable after init; the mapped bytes are written by SQLite, in this process or another.
     private let base: UnsafeRawPointer
-    private let length: Int
 
-    /// Maps the header of the wal-index of the WAL database at `databasePath`; `nil` when
-    /// it has none to map (no `-shm` file, or one too short to hold the header), and then
-    /// every read goes to the database.
-    static func map(databasePath: String) -> WALIndexHeader? {
-        let descriptor = open(databasePath + "-shm", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var status = stat()
-        let length = 2 * copySize
-        guard fstat(descriptor, &status) == 0, Int(status.st_size) >= length,
-            let mapping = mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, 0), mapping != MAP_FAILED
+    /// The header of the wal-index of `db`'s main database, as SQLite has it mapped; `nil`
+    /// when the database is not in WAL mode or its VFS maps no wal-index, and then every
+    /// read goes to the database. Call it on a connection that stays open while the
+    /// header is read (the pool's writer).
+    static func of(_ db: Database) throws -> WALIndexHeader? {
+        guard try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal",
+            try String.fetchOne(db, sql: "PRAGMA locking_mode") == "normal"
         else { return nil }
-        return WALIndexHeader(base: UnsafeRawPointer(mapping), length: length)
+        var file: UnsafeMutablePointer<sqlite3_file>?
+        guard sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK,
+            let methods = file?.pointee.pMethods, methods.pointee.iVersion >= 2, let map = methods.pointee.xShmMap
+        else { return nil }
+        // Region 0 of the wal-index, 32 KiB as SQLite maps it (WALINDEX_PGSZ), not extended.
+        var region: UnsafeMutableRawPointer?
+        guard map(file, 0, 32_768, 0, &region) == SQLITE_OK, let region else { return nil }
+        return WALIndexHeader(base: UnsafeRawPointer(region))
     }
 
-    private init(base: UnsafeRawPointer, length: Int) {
+    /// A header at `base`, which must hold two copies of it and outlive this.
+    init(base: UnsafeRawPointer) {
         self.base = base
-        self.length = length
-    }
-
-    deinit {
-        munmap(UnsafeMutableRawPointer(mutating: base), length)
     }
 
     /// The header as it stands; `nil` while a commit is writing it (the copies differ) or

@@ -112,8 +112,8 @@ import TokenAuthorityTesting
 
     @Test func whenFullEveryAnswerIsDroppedAndTheNewOneKept() async throws {
         // Given a cache of two answers on this database, holding two
-        let cache = UnchangedDatabaseCache<String, Int>(
-            header: WALIndexHeader.map(databasePath: store.writer.path), capacity: 2)
+        let header = try await store.writer.writeWithoutTransaction { db in try WALIndexHeader.of(db) }
+        let cache = UnchangedDatabaseCache<String, Int>(header: header, capacity: 2)
         for (index, name) in ["a", "b"].enumerated() { _ = try await cache.value(for: name) { index } }
         // When a third is read, then the first two are read again, the third is not
         _ = try await cache.value(for: "c") { 2 }

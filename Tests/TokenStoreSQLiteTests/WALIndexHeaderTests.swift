@@ -13,13 +13,11 @@ import TokenAuthorityTesting
         directory = try TemporaryDirectory()
     }
 
-    /// The header of a `-shm` file holding the two copies given, then zeros up to `fileSize` bytes (32 KiB, as SQLite makes it).
-    func header(_ first: [UInt8], _ second: [UInt8], fileSize: Int = 32_768) throws -> WALIndexHeader? {
-        let path = directory.file("made.sqlite3")
-        var bytes = first + second
-        bytes += [UInt8](repeating: 0, count: max(0, fileSize - bytes.count))
-        try Data(bytes.prefix(fileSize)).write(to: URL(fileURLWithPath: path + "-shm"))
-        return WALIndexHeader.map(databasePath: path)
+    /// The version read from memory holding the two copies given.
+    func version(_ first: [UInt8], _ second: [UInt8]) -> WALIndexHeader.Version? {
+        (first + second).withUnsafeBytes { bytes in
+            bytes.baseAddress.flatMap { WALIndexHeader(base: $0).version() }
+        }
     }
 
     /// One copy of a header: `isInit` at byte 12, the frame count at byte 16.
@@ -34,25 +32,23 @@ import TokenAuthorityTesting
     }
 
     @Test func twoCopiesThatAgreeAreAVersion() throws {
-        let header = try #require(try header(copy(frames: 7), copy(frames: 7)))
-        let version = try #require(header.version())
-        #expect(header.version() == version)
+        let seen = try #require(version(copy(frames: 7), copy(frames: 7)))
+        #expect(seen == version(copy(frames: 7), copy(frames: 7)))
+        #expect(seen != version(copy(frames: 8), copy(frames: 8)))
     }
 
-    @Test func copiesThatDisagreeSayNothing() throws {
+    @Test func copiesThatDisagreeSayNothing() {
         // A commit writes the second copy, then the first: caught between the two
-        let header = try #require(try header(copy(frames: 7), copy(frames: 8)))
-        #expect(header.version() == nil)
+        #expect(version(copy(frames: 7), copy(frames: 8)) == nil)
     }
 
-    @Test func aWALIndexNotBuiltYetSaysNothing() throws {
-        let header = try #require(try header(copy(isInit: 0, frames: 0), copy(isInit: 0, frames: 0)))
-        #expect(header.version() == nil)
+    @Test func aWALIndexNotBuiltYetSaysNothing() {
+        #expect(version(copy(isInit: 0, frames: 0), copy(isInit: 0, frames: 0)) == nil)
     }
 
-    @Test func noFileOrOneTooShortIsNoHeader() throws {
-        #expect(WALIndexHeader.map(databasePath: directory.file("none.sqlite3")) == nil)
-        #expect(try header(copy(frames: 1), copy(frames: 1), fileSize: 95) == nil)
+    @Test func aDatabaseNotInWALModeHasNone() throws {
+        let queue = try DatabaseQueue(path: directory.file("rollback.sqlite3"))
+        #expect(try queue.writeWithoutTransaction { db in try WALIndexHeader.of(db) } == nil)
     }
 
     @Test func aDatabaseKeepsItsVersionUntilAnotherConnectionCommits() async throws {
@@ -60,7 +56,7 @@ import TokenAuthorityTesting
         let path = directory.file("db.sqlite3")
         let store = try SQLiteStore.open(path: path, now: 0)
         let other = try DatabaseQueue(path: path)
-        let header = try #require(WALIndexHeader.map(databasePath: path))
+        let header = try #require(try await store.writer.writeWithoutTransaction { db in try WALIndexHeader.of(db) })
         let before = try #require(header.version())
 
         // When the other connection reads, the version stays; when it commits, it moves
@@ -72,6 +68,27 @@ import TokenAuthorityTesting
         // And a store's own commit moves it too
         try await store.write { db in try db.execute(sql: "INSERT INTO scratch VALUES (1)") }
         #expect(header.version() != after)
+        try await store.close()
+    }
+
+    @Test func watchingTheHeaderLeavesSQLitesLocksInPlace() async throws {
+        // Given an open store, which watches its wal-index header
+        let path = directory.file("db.sqlite3")
+        let store = try SQLiteStore.open(path: path, now: 0)
+        #expect(store.activeTokens.isEnabled)
+
+        // Then this process still holds SQLite's lock on the wal-index (the DMS byte, 128): closing a
+        // descriptor of the `-shm` file of its own would have dropped it, and another process would
+        // then rebuild the wal-index under this one. Only another process can see the lock.
+        let probe = """
+            import fcntl, os, struct, sys
+            fd = os.open(sys.argv[1], os.O_RDWR)
+            lock = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 128, 1, 0))
+            print("held" if struct.unpack("hhqqi4x", lock)[0] != fcntl.F_UNLCK else "free")
+            """
+        let result = await runShell("python3 -c '\(probe)' \(path)-shm")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "held")
         try await store.close()
     }
 }
