@@ -65,18 +65,27 @@ public struct TokenIssuer: Sendable {
             refresh: refresh,
             refreshExpiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000,
             authTime: authTime)
-        let outcome = IssuanceOutcome()
-        let active = try await store.issue(newToken, for: key) { existing in
-            let decision = policy.decide(existing)
-            outcome.record(decision, existing: existing)
-            return decision
+        let active: StoredToken
+        let mode: TokenMetrics.Mode
+        if let retiring = policy.renewsRetiring {
+            // Nothing to decide on the ACTIVE token: the store need not read it first.
+            let renewed = try await store.renew(newToken, for: key, retiring: retiring)
+            (active, mode) = (renewed.token, renewed.retired ? .renewed : .new)
+        } else {
+            let outcome = IssuanceOutcome()
+            active = try await store.issue(newToken, for: key) { existing in
+                let decision = policy.decide(existing)
+                outcome.record(decision, existing: existing)
+                return decision
+            }
+            mode = outcome.mode
         }
-        TokenMetrics.issued(grantType: grantType, format: format, mode: outcome.mode)
+        TokenMetrics.issued(grantType: grantType, format: format, mode: mode)
         // Unless the transaction found a token to reuse after all, the ACTIVE access token is
         // the one just written, whose value is at hand: no need to open its ciphertext. So is
         // the refresh token, unless the old one was carried over.
         var written = Written()
-        if outcome.mode != .reused {
+        if mode != .reused {
             written.access = access.value
             if let refresh, active.refreshToken?.ciphertext == refresh.ciphertext { written.refresh = refreshValue }
         }

@@ -48,7 +48,7 @@ extension PostgresStore {
 
     func deleteClient(id: String) async throws -> Bool {
         // Tokens go with the client through ON DELETE CASCADE, durably.
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             !(try await connection.rows("DELETE FROM clients WHERE client_id = \(id) RETURNING 1", logger: logger))
                 .isEmpty
         }

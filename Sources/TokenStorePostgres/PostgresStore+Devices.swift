@@ -5,7 +5,7 @@ import TokenAuthority
 extension PostgresStore {
     func createDeviceAuthorization(_ authorization: NewDeviceAuthorization) async throws {
         do {
-            try await transaction(.durable) { connection, logger in
+            try await transaction { connection, logger in
                 try await connection.rows(
                     """
                     INSERT INTO device_authorizations (device_code_sha256, user_code_sha256, client_id, scope,
@@ -37,7 +37,7 @@ extension PostgresStore {
     func decideDeviceAuthorization(
         userCodeDigest: [UInt8], approvedBy username: String?, authTime: EpochMilliseconds?, at now: EpochMilliseconds
     ) async throws -> Bool {
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             !(try await connection.rows(
                 """
                 UPDATE device_authorizations
@@ -52,7 +52,7 @@ extension PostgresStore {
     func pollDeviceAuthorization(deviceCodeDigest: [UInt8], clientID: String, at now: EpochMilliseconds) async throws
         -> DevicePoll
     {
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             // FOR UPDATE: of two simultaneous polls the second waits, then sees the first's redemption.
             guard
                 let row = try await connection.rows(
@@ -90,7 +90,7 @@ extension PostgresStore {
     }
 
     func recordUserCodeFailure(source: String, windowStart: EpochMilliseconds) async throws -> (source: Int, total: Int) {
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             let own = try await connection.rows(
                 """
                 INSERT INTO device_user_code_failures (window_start, source, failures) VALUES (\(windowStart), \(source), 1)

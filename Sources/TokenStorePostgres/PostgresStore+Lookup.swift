@@ -21,7 +21,7 @@ extension PostgresStore {
         // "Durability"). The token's key is locked, as issuance and refresh lock it,
         // and the row read again under the lock: the decision is taken on what the
         // last writer of the key committed, as under SQLite's single writer.
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             guard let seen = try await Self.findAny(connection, logger: logger, digest: digest) else {
                 return .nothingToRevoke
             }

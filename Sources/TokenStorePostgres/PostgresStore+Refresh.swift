@@ -13,7 +13,7 @@ extension PostgresStore {
         // replay. A replay's family revocation commits in this same transaction with
         // synchronous_commit on, before this returns (docs/storage.md, "Durability");
         // only a rotation turns it off.
-        try await transaction(.durable, retryingUniqueViolations: true) { connection, logger in
+        try await transaction(retryingUniqueViolations: true) { connection, logger in
             if let key = try await Self.refreshTokenKey(connection, logger: logger, digest: digest) {
                 try await connection.lockKey(key, logger: logger)
             }

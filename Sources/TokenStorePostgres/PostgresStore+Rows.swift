@@ -57,7 +57,25 @@ extension PostgresStore {
             WHERE a.client_id = \(key.clientID) AND a.subject_type = \(key.subject.kind)
               AND a.subject = \(key.subject.name) AND a.scope = \(key.scope.description) AND a.state = 'ACTIVE'
             """, logger: logger)
-        guard let row = rows.first else { return nil }
+        return try rows.first.map(activeToken)
+    }
+
+    /// `fetchActive` after taking the key's transaction lock (`lockKey`), in one round trip:
+    /// the function `lock_token_key` (migrations/postgresql) reads after the wait for the
+    /// lock, so it sees what the key's previous writer committed.
+    static func lockAndFetchActive(_ connection: PostgresConnection, logger: Logger, key: TokenKey) async throws
+        -> StoredToken?
+    {
+        let rows = try await connection.rows(
+            """
+            SELECT * FROM lock_token_key(\(AdvisoryLock.tokenKeyClass), \(key.lockText), \(key.clientID),
+                \(key.subject.kind), \(key.subject.name), \(key.scope.description))
+            """, logger: logger)
+        return try rows.first.map(activeToken)
+    }
+
+    /// An ACTIVE access token and its refresh token, as `fetchActive` reads them.
+    private static func activeToken(_ row: PostgresRow) throws -> StoredToken {
         let (id, sealed, issuedAt, expiresAt, refreshID, refreshSealed, refreshIssuedAt, refreshExpiresAt, familyID) =
             try row.decode(
                 (Int64, ByteBuffer, Int64, Int64, Int64?, ByteBuffer?, Int64?, Int64?, Int64?).self)

@@ -4,7 +4,7 @@ import TokenAuthority
 // Sessions and authorization codes (docs/browser-sign-in.md).
 extension PostgresStore {
     func createSession(_ session: NewSession) async throws {
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             try await connection.rows(
                 """
                 INSERT INTO sessions (session_sha256, username, auth_time, created_at, expires_at)
@@ -27,7 +27,7 @@ extension PostgresStore {
     }
 
     func endSession(digest: [UInt8], at now: EpochMilliseconds) async throws -> Bool {
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             !(try await connection.rows(
                 """
                 UPDATE sessions SET ended_at = \(now)
@@ -39,7 +39,7 @@ extension PostgresStore {
 
     func createAuthorizationCode(_ code: NewAuthorizationCode) async throws {
         let grant = code.grant
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             try await connection.rows(
                 """
                 INSERT INTO authorization_codes (code_sha256, client_id, username, redirect_uri, scope, code_challenge,
@@ -53,7 +53,7 @@ extension PostgresStore {
     func redeemAuthorizationCode(digest: [UInt8], clientID: String, at now: EpochMilliseconds) async throws
         -> CodeRedemption
     {
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             // FOR UPDATE: of simultaneous exchanges the second waits here, then sees the first's redemption.
             guard
                 let row = try await connection.rows(
@@ -85,7 +85,7 @@ extension PostgresStore {
     }
 
     func recordAuthorizationCodeFamily(digest: [UInt8], familyID: Int64, at now: EpochMilliseconds) async throws {
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             let replayed = try await connection.rows(
                 """
                 UPDATE authorization_codes SET family_id = \(familyID) WHERE code_sha256 = \(bytes(digest))

@@ -32,7 +32,7 @@ extension PostgresStore {
         // Instances starting at once all find no key and insert theirs: the unique
         // index signing_keys_one_current lets one commit, the others run again and
         // return the winner's id. Durable: every instance signs with it at once.
-        try await transaction(.durable, retryingUniqueViolations: true) { connection, logger in
+        try await transaction(retryingUniqueViolations: true) { connection, logger in
             if let current = try await connection.rows(
                 "SELECT kid FROM signing_keys WHERE retired_at IS NULL", logger: logger
             ).first {
@@ -49,7 +49,7 @@ extension PostgresStore {
         // Two rotations at once: the second waits on the current key's row, finds it
         // retired, and its insert meets the first's new key in the unique index: it
         // runs again and retires that one in turn.
-        try await transaction(.durable, retryingUniqueViolations: true) { connection, logger in
+        try await transaction(retryingUniqueViolations: true) { connection, logger in
             try await connection.rows(
                 """
                 UPDATE signing_keys SET retired_at = \(key.createdAt),

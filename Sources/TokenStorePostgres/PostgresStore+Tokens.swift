@@ -14,51 +14,22 @@ extension PostgresStore {
         _ newToken: NewTokenPair, for key: TokenKey,
         decide: @escaping @Sendable (StoredToken?) -> IssuanceDecision
     ) async throws -> StoredToken {
-        // One transaction: the key's lock, the read, the decision and revoke-then-insert.
-        // A concurrent issuance that still slipped in first makes the insert a unique
-        // violation: the transaction runs again and decides on the winner's row.
-        try await transaction(.relaxed, retryingUniqueViolations: true) { connection, logger in
-            try await connection.lockKey(key, logger: logger)
-            let active = try await Self.fetchActive(connection, logger: logger, key: key)
+        // One transaction, four round trips: BEGIN; the key's lock and its ACTIVE token
+        // (lock_token_key); the decision's writes (issue_token); COMMIT. The writers of one
+        // key queue behind its lock, so the round trips it is held for bound how often one key
+        // can be renewed. A concurrent issuance that still slipped in first makes the insert a
+        // unique violation: the transaction runs again and decides on the winner's row.
+        try await transaction(retryingUniqueViolations: true) { connection, logger in
+            let active = try await Self.lockAndFetchActive(connection, logger: logger, key: key)
             guard case .issue(let retiring, let refreshDisposition) = decide(active) else {
                 guard let active else {
                     throw PostgresStoreInconsistency("reuse was decided for a key with no ACTIVE token")
                 }
                 return active
             }
-            let now = newToken.issuedAt
-            if let active {
-                try await connection.rows(
-                    """
-                    UPDATE access_tokens SET state = \(retiring.rawValue), state_changed_at = \(now)
-                    WHERE id = \(active.accessTokenID)
-                    """, logger: logger)
-            }
-            let refresh: StoredRefreshToken?
-            switch refreshDisposition {
-            case .none:
-                refresh = nil
-            case .carryOver where active?.refreshToken != nil:
-                refresh = active?.refreshToken
-            case .carryOver, .issueNew:
-                if case .issueNew(let refreshRetiring) = refreshDisposition, let old = active?.refreshToken {
-                    try await connection.rows(
-                        """
-                        UPDATE refresh_tokens SET state = \(refreshRetiring.rawValue), state_changed_at = \(now)
-                        WHERE id = \(old.id) AND state = 'ACTIVE'
-                        """, logger: logger)
-                }
-                guard let sealed = newToken.refresh else {
-                    throw PostgresStoreInconsistency("a refresh token was planned but not prepared")
-                }
-                refresh = try await Self.insertRefreshToken(
-                    connection, logger: logger, sealed, key: key, issuedAt: newToken.issuedAt,
-                    expiresAt: newToken.refreshExpiresAt, familyID: newToken.familyID, authTime: newToken.authTime,
-                    now: now)
-            }
-            return try await Self.insertAccessToken(
-                connection, logger: logger, newToken.access, key: key, grantType: newToken.grantType,
-                issuedAt: newToken.issuedAt, expiresAt: newToken.accessExpiresAt, refresh: refresh, now: now)
+            let plan = try IssuanceWrites(
+                newToken, replacing: active, retiring: retiring, refresh: refreshDisposition)
+            return try await Self.write(plan, connection, logger: logger, key: key).token
         }
     }
 

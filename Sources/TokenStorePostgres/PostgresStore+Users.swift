@@ -40,7 +40,7 @@ extension PostgresStore {
 
     func deleteUser(named username: String) async throws -> Bool {
         // The trigger users_delete_tokens deletes their tokens in the same statement, durably.
-        try await transaction(.durable) { connection, logger in
+        try await transaction { connection, logger in
             !(try await connection.rows("DELETE FROM users WHERE username = \(username) RETURNING 1", logger: logger))
                 .isEmpty
         }

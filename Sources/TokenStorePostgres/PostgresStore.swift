@@ -10,7 +10,7 @@ import TokenAuthority
 ///
 /// PostgreSQL runs transactions concurrently where SQLite serialises them, so two
 /// issuances for one key may both try to insert the ACTIVE row: the index refuses
-/// the second, which is retried (`transaction(_:retryingUniqueViolations:_:)`), and
+/// the second, which is retried (`transaction(retryingUniqueViolations:_:)`), and
 /// a transaction-scoped advisory lock per key (`lockKey`) queues them up front so
 /// that retries stay rare.
 struct PostgresStore: TokenDatabase {
@@ -28,17 +28,6 @@ struct PostgresStore: TokenDatabase {
     /// How long a request waits for a connection before answering 503: the pool
     /// itself would wait up to a minute for a server that is down.
     let leaseTimeout: Duration
-
-    /// The commit a transaction needs (docs/storage.md, "Durability").
-    enum Durability {
-        /// `synchronous_commit = on`: revocations, refreshes (rotation or a replay's
-        /// family revocation), deletions, signing keys.
-        case durable
-        /// `synchronous_commit = off` for this transaction only: issuance. A crashed
-        /// server may forget the last commits (the client asks again) but never
-        /// corrupts the database: the analogue of SQLite's WAL NORMAL.
-        case relaxed
-    }
 
     /// Attempts of a transaction that meets a concurrent one (unique violation,
     /// serialization failure, deadlock) before its error reaches the caller.
@@ -150,40 +139,45 @@ struct PostgresStore: TokenDatabase {
 
     // MARK: Transactions
 
-    /// Runs `body` in one transaction, committed with `durability`. A unique
-    /// violation (when `retryingUniqueViolations`: a concurrent issuance took the
-    /// ACTIVE slot first), a serialization failure or a deadlock rolls it back and
-    /// runs it again, after a short random pause, up to `maximumAttempts` times;
-    /// `body` reads the database afresh each time, so it decides on what the winner
-    /// committed. A body that only writes returns its statement's rows, unread.
+    /// Runs `body` in one transaction, committed with `synchronous_commit = on` unless
+    /// a statement of `body` turns it off, as issuance's does (docs/storage.md,
+    /// "PostgreSQL"). A unique violation (when `retryingUniqueViolations`: a concurrent
+    /// issuance took the ACTIVE slot first), a serialization failure or a deadlock rolls
+    /// it back and runs it again, after a short random pause, up to `maximumAttempts`
+    /// times; `body` reads the database afresh each time, so it decides on what the
+    /// winner committed. A body that only writes returns its statement's rows, unread.
     @discardableResult
     func transaction<T: Sendable>(
-        _ durability: Durability, retryingUniqueViolations: Bool = false,
+        retryingUniqueViolations: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         let logger = logger
+        return try await retrying(uniqueViolations: retryingUniqueViolations) {
+            try await withConnection { connection in
+                try await connection.rows("BEGIN", logger: logger)
+                do {
+                    let value = try await body(connection, logger)
+                    try await connection.rows("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    // Best effort: on a lost connection the server rolls back by itself.
+                    _ = try? await connection.rows("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Runs `work` (a transaction, or one statement outside any) again when it meets a
+    /// concurrent one, as `transaction` describes.
+    func retrying<T: Sendable>(uniqueViolations: Bool, _ work: () async throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await withConnection { connection in
-                    try await connection.rows("BEGIN", logger: logger)
-                    do {
-                        if durability == .relaxed {
-                            try await connection.rows(
-                                "SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
-                        }
-                        let value = try await body(connection, logger)
-                        try await connection.rows("COMMIT", logger: logger)
-                        return value
-                    } catch {
-                        // Best effort: on a lost connection the server rolls back by itself.
-                        _ = try? await connection.rows("ROLLBACK", logger: logger)
-                        throw error
-                    }
-                }
+                return try await work()
             } catch let error
                 where attempt < Self.maximumAttempts
-                && PostgresFailure.isConflict(error, includingUniqueViolations: retryingUniqueViolations)
+                && PostgresFailure.isConflict(error, includingUniqueViolations: uniqueViolations)
             {
                 attempt += 1
                 try await Task.sleep(for: .microseconds(Int.random(in: 100...(500 * attempt))))
@@ -207,9 +201,17 @@ extension PostgresConnection {
     /// The two-integer form of the advisory locks, whose key space does not overlap
     /// the single-bigint one of `AdvisoryLock` (PostgreSQL, "Advisory Locks").
     func lockKey(_ key: TokenKey, logger: Logger) async throws {
-        let text = [key.clientID, key.subject.kind, key.subject.name, key.scope.description].joined(separator: "\u{1F}")
         try await rows(
-            "SELECT pg_advisory_xact_lock(\(AdvisoryLock.tokenKeyClass), hashtext(\(text)))", logger: logger)
+            "SELECT pg_advisory_xact_lock(\(AdvisoryLock.tokenKeyClass), hashtext(\(key.lockText)))", logger: logger)
+    }
+}
+
+extension TokenKey {
+    /// The text whose `hashtext` names the key's advisory lock, for `lockKey` and the
+    /// function `lock_token_key` alike: the parts joined by the unit separator. Keys whose
+    /// texts (or hashes) coincide share one lock, which only queues their writers.
+    var lockText: String {
+        [clientID, subject.kind, subject.name, scope.description].joined(separator: "\u{1F}")
     }
 }
 

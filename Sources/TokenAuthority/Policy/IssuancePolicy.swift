@@ -26,9 +26,8 @@ public struct IssuancePolicy: Sendable {
         guard let active else {
             return .issue(retiring: .expired, refresh: newRefreshToken(retiring: .expired))
         }
-        if renewPerRequest {
-            // `renew_access_token_per_request = true`: revoke the pair, issue a new one.
-            return .issue(retiring: .revoked, refresh: newRefreshToken(retiring: .revoked))
+        if let retiring = renewsRetiring {
+            return .renewal(retiring: retiring, withRefreshToken: issuesRefreshToken)
         }
         let refreshLeft = active.refreshToken.map { $0.expiresAt - now }
         if isAlive(active.expiresAt), !issuesRefreshToken || refreshLeft.map({ $0 > Self.expiryMargin }) == true {
@@ -40,6 +39,13 @@ public struct IssuancePolicy: Sendable {
             return .issue(retiring: .expired, refresh: .carryOver)
         }
         return .issue(retiring: .expired, refresh: newRefreshToken(retiring: .expired))
+    }
+
+    /// `renew_access_token_per_request = true` (and JWT issuance): whatever the ACTIVE pair,
+    /// it is revoked and a new one issued. The state it leaves ACTIVE for; `nil` when the
+    /// decision depends on the ACTIVE token.
+    public var renewsRetiring: TokenState? {
+        renewPerRequest ? .revoked : nil
     }
 
     private func isAlive(_ expiresAt: EpochMilliseconds) -> Bool {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Storage, split as each caller needs it (fosite's small storage interfaces).
 /// Implementations enforce the semantics with the database itself: constraints,
 /// a unique partial index for "one ACTIVE token per key", and transactions.
@@ -58,11 +60,33 @@ public protocol TokenStore: Sendable {
         decide: @escaping @Sendable (StoredToken?) -> IssuanceDecision
     ) async throws -> StoredToken
 
+    /// Renewal, where the decision does not depend on the ACTIVE token: in one write
+    /// transaction, the ACTIVE token of `key`, if any, leaves ACTIVE as `retiring`, its
+    /// refresh token too when `newToken` brings a new one, and `newToken` becomes ACTIVE.
+    /// Returns it, and whether a token was retired. `issue` with a `decide` that ignores
+    /// its argument does the same; a store may do it without reading the token first.
+    func renew(_ newToken: NewTokenPair, for key: TokenKey, retiring: TokenState) async throws
+        -> (token: StoredToken, retired: Bool)
+
     /// Tokens for an operator's listing, newest first.
     func tokens(matching filter: TokenFilter) async throws -> [TokenSummary]
 
     /// Answers when the database does.
     func ping() async throws
+}
+
+extension TokenStore {
+    public func renew(_ newToken: NewTokenPair, for key: TokenKey, retiring: TokenState) async throws
+        -> (token: StoredToken, retired: Bool)
+    {
+        let found = Mutex(false)
+        let decision = IssuanceDecision.renewal(retiring: retiring, withRefreshToken: newToken.refresh != nil)
+        let token = try await issue(newToken, for: key) { active in
+            found.withLock { $0 = active != nil }
+            return decision
+        }
+        return (token, found.withLock { $0 })
+    }
 }
 
 public enum StoreError: Error, Equatable, CustomStringConvertible {

@@ -97,6 +97,12 @@ public enum IssuanceDecision: Sendable, Equatable {
     case reuse
     /// Insert the new access token; the ACTIVE one, if any, leaves ACTIVE as `retiring`.
     case issue(retiring: TokenState, refresh: RefreshDisposition)
+
+    /// Renewal: the ACTIVE pair, if any, leaves ACTIVE as `retiring`, and a new pair (with a
+    /// new refresh token when the key has them) takes its place.
+    public static func renewal(retiring: TokenState, withRefreshToken: Bool) -> IssuanceDecision {
+        .issue(retiring: retiring, refresh: withRefreshToken ? .issueNew(retiring: retiring) : .none)
+    }
 }
 
 public enum RefreshDisposition: Sendable, Equatable {

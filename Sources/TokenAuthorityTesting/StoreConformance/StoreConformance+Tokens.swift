@@ -38,6 +38,30 @@ extension StoreConformance {
             #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens WHERE state = 'REVOKED'") == 1)
             #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
             #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens WHERE state = 'ACTIVE'") == 1)
+            // What the issuance answered is the pair as stored: ids, times and refresh family
+            #expect(try await fixture.store.activeToken(for: fixture.key) == second)
+            #expect(
+                try await fixture.count(
+                    """
+                    SELECT count(*) FROM access_tokens a JOIN refresh_tokens r ON r.id = a.refresh_token_id
+                    WHERE a.state = 'ACTIVE' AND a.family_id = r.family_id
+                    """) == 1)
+        },
+        StoreCheck("renew retires whatever pair is ACTIVE, without a decision, and says whether there was one") {
+            fixture in
+            // Given an empty key, renew inserts and retires nothing
+            let first = try await fixture.store.renew(try fixture.newPair(), for: fixture.key, retiring: .revoked)
+            #expect(!first.retired)
+            // When it renews again
+            let second = try await fixture.store.renew(
+                try fixture.newPair(at: 2000), for: fixture.key, retiring: .revoked)
+            // Then the first pair is REVOKED, the second ACTIVE and as answered
+            #expect(second.retired)
+            #expect(second.token.accessTokenID != first.token.accessTokenID)
+            #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'REVOKED'") == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens WHERE state = 'REVOKED'") == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens WHERE state = 'ACTIVE'") == 1)
+            #expect(try await fixture.store.activeToken(for: fixture.key) == second.token)
         },
         StoreCheck("a carried-over refresh token keeps its row") { fixture in
             let first = try await fixture.issue(try fixture.newPair())
@@ -47,6 +71,7 @@ extension StoreConformance {
             #expect(second.refreshToken == first.refreshToken)
             #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens") == 1)
             #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'EXPIRED'") == 1)
+            #expect(try await fixture.store.activeToken(for: fixture.key) == second)
         },
         StoreCheck("revoking an access token revokes its refresh token; another client's is refused unchanged") { fixture in
             let pair = try fixture.newPair()
@@ -97,6 +122,8 @@ extension StoreConformance {
             let (tokens, active) = try await issueConcurrently(fixture, renew: true)
             #expect(tokens.count == concurrentRequests && Set(tokens).count == concurrentRequests)
             #expect(active == 1)
+            let revoked = try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'REVOKED'")
+            #expect(revoked == concurrentRequests - 1)
         },
     ]
 
