@@ -65,8 +65,7 @@ extension PostgresStore {
         let rows = try await connection.rows(
             """
             SELECT access_id, refresh_id, retired FROM issue_token(
-                \(AdvisoryLock.tokenKeyClass), \(key.lockText),
-                \(key.clientID), \(key.subject.kind), \(key.subject.name), \(key.scope.description),
+                \(AdvisoryLock.tokenKeyClass), \(key.clientID), \(key.subject.kind), \(key.subject.name), \(key.scope.description),
                 \(plan.retiring.rawValue), \(plan.refreshRetiring?.rawValue),
                 \(plan.carried?.id), \(plan.carried?.familyID),
                 \(bytes(new.access.digest)), \(bytes(new.access.ciphertext)), \(new.grantType.rawValue),

@@ -2,49 +2,9 @@ import Logging
 import PostgresNIO
 import TokenAuthority
 
-/// The one place each kind of token row is written, and the ACTIVE row of a key read.
+/// The ACTIVE row of a key, read. Token rows are written by the functions of
+/// migrations/postgresql (`issue_token`, `rotate_refresh_token`).
 extension PostgresStore {
-    /// Inserts an ACTIVE refresh token of `key` into `familyID`, with the time its user
-    /// authenticated for the original grant.
-    static func insertRefreshToken(
-        _ connection: PostgresConnection, logger: Logger, _ sealed: SealedToken, key: TokenKey,
-        issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds, familyID: Int64, authTime: EpochMilliseconds?,
-        now: EpochMilliseconds
-    ) async throws -> StoredRefreshToken {
-        let rows = try await connection.rows(
-            """
-            INSERT INTO refresh_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope, state,
-                issued_at, expires_at, family_id, auth_time, state_changed_at)
-            VALUES (\(bytes(sealed.digest)), \(bytes(sealed.ciphertext)), \(key.clientID), \(key.subject.kind),
-                \(key.subject.name), \(key.scope.description), 'ACTIVE', \(issuedAt), \(expiresAt), \(familyID),
-                \(authTime), \(now))
-            RETURNING id
-            """, logger: logger)
-        return StoredRefreshToken(
-            id: try insertedID(rows), ciphertext: sealed.ciphertext, issuedAt: issuedAt, expiresAt: expiresAt,
-            familyID: familyID)
-    }
-
-    /// Inserts the ACTIVE access token of `key`, issued with `refresh` and in its family.
-    static func insertAccessToken(
-        _ connection: PostgresConnection, logger: Logger, _ sealed: SealedToken, key: TokenKey, grantType: GrantType,
-        issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds, refresh: StoredRefreshToken?, now: EpochMilliseconds
-    ) async throws -> StoredToken {
-        let rows = try await connection.rows(
-            """
-            INSERT INTO access_tokens (token_sha256, token_sealed, client_id, subject_type, subject, scope,
-                state, grant_type, issued_at, expires_at, refresh_token_id, family_id, signing_key_id,
-                state_changed_at)
-            VALUES (\(bytes(sealed.digest)), \(bytes(sealed.ciphertext)), \(key.clientID), \(key.subject.kind),
-                \(key.subject.name), \(key.scope.description), 'ACTIVE', \(grantType.rawValue), \(issuedAt),
-                \(expiresAt), \(refresh?.id), \(refresh?.familyID), \(sealed.signingKeyID), \(now))
-            RETURNING id
-            """, logger: logger)
-        return StoredToken(
-            accessTokenID: try insertedID(rows), accessCiphertext: sealed.ciphertext, issuedAt: issuedAt,
-            expiresAt: expiresAt, refreshToken: refresh)
-    }
-
     /// The ACTIVE token of `key` with its refresh token, if any.
     static func fetchActive(_ connection: PostgresConnection, logger: Logger, key: TokenKey) async throws
         -> StoredToken?
@@ -61,14 +21,14 @@ extension PostgresStore {
     }
 
     /// `fetchActive` after taking the key's transaction lock (`lockKey`), in one round trip:
-    /// the function `lock_token_key` (migrations/postgresql) reads after the wait for the
-    /// lock, so it sees what the key's previous writer committed.
+    /// the function `locked_active_token` (migrations/postgresql) reads after the wait for
+    /// the lock, so it sees what the key's previous writer committed.
     static func lockAndFetchActive(_ connection: PostgresConnection, logger: Logger, key: TokenKey) async throws
         -> StoredToken?
     {
         let rows = try await connection.rows(
             """
-            SELECT * FROM lock_token_key(\(AdvisoryLock.tokenKeyClass), \(key.lockText), \(key.clientID),
+            SELECT * FROM locked_active_token(\(AdvisoryLock.tokenKeyClass), \(key.clientID),
                 \(key.subject.kind), \(key.subject.name), \(key.scope.description))
             """, logger: logger)
         return try rows.first.map(activeToken)
@@ -88,12 +48,6 @@ extension PostgresStore {
         return StoredToken(
             accessTokenID: id, accessCiphertext: Array(sealed.readableBytesView), issuedAt: issuedAt,
             expiresAt: expiresAt, refreshToken: refresh)
-    }
-
-    /// The `id` an INSERT … RETURNING id gave back.
-    static func insertedID(_ rows: [PostgresRow]) throws -> Int64 {
-        guard let row = rows.first else { throw PostgresStoreInconsistency("an INSERT returned no id") }
-        return try row.decode(Int64.self)
     }
 }
 

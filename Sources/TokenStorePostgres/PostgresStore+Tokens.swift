@@ -15,7 +15,7 @@ extension PostgresStore {
         decide: @escaping @Sendable (StoredToken?) -> IssuanceDecision
     ) async throws -> StoredToken {
         // One transaction, four round trips: BEGIN; the key's lock and its ACTIVE token
-        // (lock_token_key); the decision's writes (issue_token); COMMIT. The writers of one
+        // (locked_active_token); the decision's writes (issue_token); COMMIT. The writers of one
         // key queue behind its lock, so the round trips it is held for bound how often one key
         // can be renewed. A concurrent issuance that still slipped in first makes the insert a
         // unique violation: the transaction runs again and decides on the winner's row.

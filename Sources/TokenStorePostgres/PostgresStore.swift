@@ -198,20 +198,16 @@ extension PostgresConnection {
     /// until the end of the transaction: each then reads what the one before it
     /// committed, as under SQLite's single writer. The unique index still enforces
     /// the invariant; this only keeps concurrent issuances from colliding on it.
-    /// The two-integer form of the advisory locks, whose key space does not overlap
-    /// the single-bigint one of `AdvisoryLock` (PostgreSQL, "Advisory Locks").
+    /// The function `lock_token_key` (migrations/postgresql) names the lock, for this
+    /// and for the functions that take it themselves: the two-integer form of the
+    /// advisory locks, whose key space does not overlap the single-bigint one of
+    /// `AdvisoryLock` (PostgreSQL, "Advisory Locks").
     func lockKey(_ key: TokenKey, logger: Logger) async throws {
         try await rows(
-            "SELECT pg_advisory_xact_lock(\(AdvisoryLock.tokenKeyClass), hashtext(\(key.lockText)))", logger: logger)
-    }
-}
-
-extension TokenKey {
-    /// The text whose `hashtext` names the key's advisory lock, for `lockKey` and the
-    /// function `lock_token_key` alike: the parts joined by the unit separator. Keys whose
-    /// texts (or hashes) coincide share one lock, which only queues their writers.
-    var lockText: String {
-        [clientID, subject.kind, subject.name, scope.description].joined(separator: "\u{1F}")
+            """
+            SELECT lock_token_key(\(AdvisoryLock.tokenKeyClass), \(key.clientID), \(key.subject.kind),
+                \(key.subject.name), \(key.scope.description))
+            """, logger: logger)
     }
 }
 

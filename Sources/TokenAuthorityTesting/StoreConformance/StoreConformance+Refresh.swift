@@ -21,7 +21,7 @@ extension StoreConformance {
             #expect(key == fixture.key)
             #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
             #expect(try await fixture.harness.strings("SELECT state FROM refresh_tokens ORDER BY id") == ["INACTIVE", "ACTIVE"])
-            #expect(try await store.activeToken(for: fixture.key)?.accessTokenID == token.accessTokenID)
+            #expect(try await store.activeToken(for: fixture.key) == token)
             #expect(try await fixture.count("SELECT count(DISTINCT family_id) FROM refresh_tokens") == 1)
 
             // When the rotated token is presented again
@@ -72,7 +72,12 @@ extension StoreConformance {
             #expect(
                 try await fixture.harness.strings("SELECT state FROM access_tokens WHERE id = \(narrowOwn.accessTokenID)")
                     == ["REVOKED"])
-            #expect(try await store.activeToken(for: fixture.key)?.accessTokenID == rotated.accessTokenID)
+            // And its refresh token with it
+            let narrowRefresh = try #require(narrowOwn.refreshToken)
+            #expect(
+                try await fixture.harness.strings("SELECT state FROM refresh_tokens WHERE id = \(narrowRefresh.id)")
+                    == ["REVOKED"])
+            #expect(try await store.activeToken(for: fixture.key) == rotated)
             #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
         },
         StoreCheck("the time the user authenticated stays with a refresh token's line, rotated or kept") { fixture in
