@@ -527,15 +527,19 @@ BEGIN
 END
 $locked_refresh_token$;
 
--- The refresh grant's rotation (docs/token-renewal.md, "The refresh grant"), in one statement,
--- inside the transaction of locked_refresh_token. The access tokens issued with the presented
--- refresh token become INACTIVE; a pair still ACTIVE on the new key (a narrowed scope's own) is
--- REVOKED; with a new refresh token, the presented one becomes INACTIVE (presenting it again is
--- a replay) and the new one, of the same family and auth_time, is inserted; then the new access
--- token. A narrowed scope is a key of its own, whose lock is taken too. Commits with
+-- The refresh grant's rotation (docs/token-renewal.md, "The refresh grant"), in one statement.
+-- It takes the presented token's key's lock and the new key's (a narrowed scope is a key of its
+-- own), in that order, as locked_refresh_token and issuance take them, and reads the presented
+-- token FOR UPDATE: unless it is still ACTIVE, it changes nothing and returns no row. A rotation
+-- is decided on the token's state and on fields that never change, and no token comes back to
+-- ACTIVE, so a rotation decided on a read without any lock is applied here exactly when it would
+-- have been decided under them. Then the access tokens issued with the presented refresh token
+-- become INACTIVE; a pair still ACTIVE on the new key (a narrowed scope's own) is REVOKED; with a
+-- new refresh token, the presented one becomes INACTIVE (presenting it again is a replay) and the
+-- new one, of the same family and auth_time, is inserted; then the new access token. Commits with
 -- synchronous_commit off, as issuance does; a replay's family revocation does not come here.
 CREATE FUNCTION rotate_refresh_token(lock_class integer, presented_id bigint,
-        presented_family_id bigint, presented_auth_time bigint, key_client_id text,
+        presented_scope text, presented_family_id bigint, presented_auth_time bigint, key_client_id text,
         key_subject_type text, key_subject text, key_scope text, new_access_sha256 bytea,
         new_access_sealed bytea, new_grant_type text, new_access_issued_at bigint,
         new_access_expires_at bigint, new_signing_key_id text, new_refresh_sha256 bytea,
@@ -543,9 +547,16 @@ CREATE FUNCTION rotate_refresh_token(lock_class integer, presented_id bigint,
         changed_at bigint)
     RETURNS TABLE (access_id bigint, refresh_id bigint)
     LANGUAGE plpgsql VOLATILE AS $rotate_refresh_token$
+DECLARE
+    presented_state text;
 BEGIN
-    PERFORM set_config('synchronous_commit', 'off', true);
+    PERFORM lock_token_key(lock_class, key_client_id, key_subject_type, key_subject, presented_scope);
     PERFORM lock_token_key(lock_class, key_client_id, key_subject_type, key_subject, key_scope);
+    SELECT r.state INTO presented_state FROM refresh_tokens r WHERE r.id = presented_id FOR UPDATE;
+    IF presented_state IS DISTINCT FROM 'ACTIVE' THEN
+        RETURN;
+    END IF;
+    PERFORM set_config('synchronous_commit', 'off', true);
     UPDATE access_tokens SET state = 'INACTIVE', state_changed_at = changed_at
     WHERE refresh_token_id = presented_id AND state = 'ACTIVE';
     WITH others AS (

@@ -7,6 +7,21 @@ extension PostgresStore {
         digest: [UInt8], at now: EpochMilliseconds,
         decide: @escaping @Sendable (PresentedRefreshToken?) -> RefreshDecision
     ) async throws -> RefreshOutcome {
+        let logger = logger
+        // Two round trips, neither under a lock: the presented token read without one, and a
+        // rotation decided on it applied by rotate_refresh_token, which takes the locks and
+        // changes nothing unless the token is still ACTIVE (migrations/postgresql). Anything
+        // else (a refusal, a replay, a token no longer ACTIVE) is decided again below.
+        if let seen = try await withConnection({ try await Self.fetchRefreshToken($0, logger: logger, digest: digest) }),
+            case .rotate(let rotation) = decide(seen.presented),
+            let token = try await retrying(uniqueViolations: true, {
+                try await withConnection { connection in
+                    try await Self.rotate(connection, logger: logger, presented: seen, rotation: rotation, now: now)
+                }
+            })
+        {
+            return .rotated(token, key: rotation.key, authTime: seen.presented.authTime)
+        }
         // One transaction, four round trips when it rotates: BEGIN; the presented token's key
         // locked, as issuance locks it, and then its row read FOR UPDATE (locked_refresh_token):
         // of two simultaneous refreshes with one token, the second waits for the first's commit,
@@ -14,7 +29,7 @@ extension PostgresStore {
         // COMMIT. A replay's family revocation commits in this same transaction with
         // synchronous_commit on, before this returns (docs/storage.md, "Durability"); only a
         // rotation turns it off.
-        try await transaction(retryingUniqueViolations: true) { connection, logger in
+        return try await transaction(retryingUniqueViolations: true) { connection, logger in
             let row = try await Self.lockAndFetchRefreshToken(connection, logger: logger, digest: digest)
             switch decide(row?.presented) {
             case .refuse(let error):
@@ -23,8 +38,10 @@ extension PostgresStore {
                 try await Self.revokeFamily(connection, logger: logger, familyID: familyID, now: now)
                 return .replayed
             case .rotate(let rotation):
-                guard let row else { throw PostgresStoreInconsistency("a rotation was decided for no refresh token") }
-                let token = try await Self.rotate(connection, logger: logger, presented: row, rotation: rotation, now: now)
+                guard let row,
+                    let token = try await Self.rotate(
+                        connection, logger: logger, presented: row, rotation: rotation, now: now)
+                else { throw PostgresStoreInconsistency("a rotation was decided for no ACTIVE refresh token") }
                 return .rotated(token, key: rotation.key, authTime: row.presented.authTime)
             }
         }
@@ -35,6 +52,19 @@ extension PostgresStore {
     private struct RefreshRow: Sendable {
         var presented: PresentedRefreshToken
         var sealed: [UInt8]
+    }
+
+    /// The refresh token with this digest, whatever its state, read without a lock.
+    private static func fetchRefreshToken(_ connection: PostgresConnection, logger: Logger, digest: [UInt8])
+        async throws -> RefreshRow?
+    {
+        let rows = try await connection.rows(
+            """
+            SELECT id, client_id, subject_type, subject, scope, state, issued_at, expires_at, family_id, token_sealed,
+                   auth_time
+            FROM refresh_tokens WHERE token_sha256 = \(bytes(digest))
+            """, logger: logger)
+        return try rows.first.flatMap(refreshRow)
     }
 
     /// The refresh token with this digest, whatever its state, read FOR UPDATE after taking
@@ -48,7 +78,12 @@ extension PostgresStore {
                    auth_time
             FROM locked_refresh_token(\(AdvisoryLock.tokenKeyClass), \(bytes(digest)))
             """, logger: logger)
-        guard let row = rows.first else { return nil }
+        return try rows.first.flatMap(refreshRow)
+    }
+
+    /// A row of `fetchRefreshToken` or `lockAndFetchRefreshToken`; `nil` for one this
+    /// version cannot read (an unknown subject type or state).
+    private static func refreshRow(_ row: PostgresRow) throws -> RefreshRow? {
         let (id, clientID, subjectType, name, scope, stateName, issuedAt, expiresAt, familyID, sealed, authTime) =
             try row.decode((Int64, String, String, String, String, String, Int64, Int64, Int64, ByteBuffer, Int64?).self)
         guard let subject = Subject(kind: subjectType, name: name), let state = TokenState(rawValue: stateName) else {
@@ -62,12 +97,13 @@ extension PostgresStore {
             sealed: sealed.byteArray)
     }
 
-    /// The refresh grant's rotation (docs/token-renewal.md, "The refresh grant"), in the
-    /// transaction of `refresh`: one statement, the function `rotate_refresh_token`.
+    /// The refresh grant's rotation (docs/token-renewal.md, "The refresh grant") in one
+    /// statement, the function `rotate_refresh_token`; `nil`, having changed nothing, when
+    /// the presented token is no longer ACTIVE.
     private static func rotate(
         _ connection: PostgresConnection, logger: Logger, presented row: RefreshRow, rotation: RefreshRotation,
         now: EpochMilliseconds
-    ) async throws -> StoredToken {
+    ) async throws -> StoredToken? {
         let presented = row.presented
         let key = rotation.key
         var replacement: (sealed: SealedToken, issuedAt: EpochMilliseconds, expiresAt: EpochMilliseconds)?
@@ -77,7 +113,8 @@ extension PostgresStore {
         let rows = try await connection.rows(
             """
             SELECT access_id, refresh_id FROM rotate_refresh_token(
-                \(AdvisoryLock.tokenKeyClass), \(presented.id), \(presented.familyID), \(presented.authTime),
+                \(AdvisoryLock.tokenKeyClass), \(presented.id), \(presented.scope.description),
+                \(presented.familyID), \(presented.authTime),
                 \(key.clientID), \(key.subject.kind), \(key.subject.name), \(key.scope.description),
                 \(bytes(rotation.access.digest)), \(bytes(rotation.access.ciphertext)),
                 \(GrantType.refreshToken.rawValue), \(rotation.issuedAt), \(rotation.accessExpiresAt),
@@ -85,7 +122,7 @@ extension PostgresStore {
                 \(replacement.map { bytes($0.sealed.ciphertext) }), \(replacement?.issuedAt),
                 \(replacement?.expiresAt), \(now))
             """, logger: logger)
-        guard let result = rows.first else { throw PostgresStoreInconsistency("rotate_refresh_token returned no row") }
+        guard let result = rows.first else { return nil }
         let (accessID, refreshID) = try result.decode((Int64, Int64).self)
         let refresh =
             if let replacement {
