@@ -112,8 +112,9 @@ extension PostgresStore {
     }
 
     /// Every connection starts with `synchronous_commit = on`, whatever the server's
-    /// default: a revocation is acknowledged only once it is on disk, and issuance
-    /// turns it off for its own transaction alone (docs/storage.md, "Durability").
+    /// default: a revocation is acknowledged only once it is on disk, and issuance and a
+    /// refresh's rotation turn it off for their own transaction alone (docs/storage.md,
+    /// "PostgreSQL").
     static let startupParameters: [(String, String)] = [
         ("application_name", "token-authority"), ("synchronous_commit", "on"),
     ]

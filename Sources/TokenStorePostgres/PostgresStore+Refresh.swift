@@ -22,13 +22,13 @@ extension PostgresStore {
         {
             return .rotated(token, key: rotation.key, authTime: seen.presented.authTime)
         }
-        // One transaction, four round trips when it rotates: BEGIN; the presented token's key
-        // locked, as issuance locks it, and then its row read FOR UPDATE (locked_refresh_token):
-        // of two simultaneous refreshes with one token, the second waits for the first's commit,
-        // reads its rotation and is a replay; the rotation's writes (rotate_refresh_token);
-        // COMMIT. A replay's family revocation commits in this same transaction with
-        // synchronous_commit on, before this returns (docs/storage.md, "Durability"); only a
-        // rotation turns it off.
+        // Otherwise one transaction, four round trips when it rotates: BEGIN; the presented
+        // token's key locked, as issuance locks it, and then its row read FOR UPDATE
+        // (locked_refresh_token): of two simultaneous refreshes with one token, the second waits
+        // for the first's commit, reads its rotation and is a replay; the rotation's writes
+        // (rotate_refresh_token); COMMIT. A replay's family revocation commits in this same
+        // transaction with synchronous_commit on, before this returns (docs/storage.md,
+        // "PostgreSQL"); only a rotation turns it off.
         return try await transaction(retryingUniqueViolations: true) { connection, logger in
             let row = try await Self.lockAndFetchRefreshToken(connection, logger: logger, digest: digest)
             switch decide(row?.presented) {

@@ -1,5 +1,6 @@
 /// The refresh grant's rules (RFC 6749 §6, RFC 9700 §4.14.2; docs/token-renewal.md,
-/// "The refresh grant"), pure: the store runs `decide` inside its write transaction.
+/// "The refresh grant"), pure: the store runs `decide` inside its write transaction, or on a
+/// read whose rotation it applies only if the token is still ACTIVE (`RefreshTokenStore`).
 public struct RefreshPolicy: Sendable {
     public var clientID: String
     /// The `scope` parameter; `nil` keeps the original scope.
