@@ -1,6 +1,7 @@
 import GRDB
 import HTTPTypes
 import NIOCore
+import Synchronization
 import Testing
 import TokenAuthority
 import TokenAuthorityServer
@@ -164,6 +165,62 @@ struct RevocationTests {
             let client = try await server.client("app")
             expectOAuthError(try await server.post("/oauth2/revoke", [("token", "x")], authorization: nil), status: 401, error: "invalid_client")
             expectOAuthError(try await server.post("/oauth2/revoke", [], authorization: Form.basic(client)), status: 400, error: "invalid_request")
+        }
+    }
+}
+
+/// Which revocations reach the store's write transaction.
+@Suite("Revocation: the write transaction")
+struct RevocationWriteTests {
+    /// The server's store, counting the revocations asked of it.
+    final class CountingStore: TokenLookupStore {
+        let store: any TokenLookupStore
+        let revocations = Mutex(0)
+
+        init(_ store: any TokenLookupStore) { self.store = store }
+
+        func findToken(digest: [UInt8], preferring kind: TokenKind?) async throws -> FoundToken? {
+            try await store.findToken(digest: digest, preferring: kind)
+        }
+
+        func revokeToken(digest: [UInt8], ownedBy clientID: String?, at now: EpochMilliseconds) async throws
+            -> RevocationOutcome
+        {
+            revocations.withLock { $0 += 1 }
+            return try await store.revokeToken(digest: digest, ownedBy: clientID, at: now)
+        }
+    }
+
+    @Test("only an ACTIVE token of the client is revoked in a write; unknown, revoked and other clients' tokens are answered from a read")
+    func onlyActiveTokensAreWritten() async throws {
+        try await TestServer.with { server in
+            let services = server.services
+            let counting = CountingStore(services.store)
+            let endpoint = RevocationEndpoint(
+                authenticator: ClientAuthenticator(clients: services.store), tokens: counting, minter: services.minter,
+                clock: services.clock)
+            let owner = try await server.client("owner")
+            let thief = try await server.client("thief")
+            let token = try #require(try await server.clientCredentialsGrant(owner).accessToken)
+            func revoke(_ token: String, by client: ClientCredentials) async throws {
+                try await endpoint.handle(form: FormParameters(["token": token]), credentials: client)
+            }
+
+            // Another client's token is refused before any write, and stays ACTIVE
+            await #expect(throws: OAuthError.self) { try await revoke(token, by: thief) }
+            #expect(counting.revocations.withLock { $0 } == 0)
+            #expect(try await server.accessTokenStates() == ["ACTIVE"])
+
+            // The owner's ACTIVE token is revoked in the store's write transaction
+            try await revoke(token, by: owner)
+            #expect(counting.revocations.withLock { $0 } == 1)
+            #expect(try await server.accessTokenStates() == ["REVOKED"])
+
+            // Revoked already, or well-formed but unknown: 200 without a write
+            try await revoke(token, by: owner)
+            try await revoke(TokenCipher.newToken(), by: owner)
+            await #expect(throws: OAuthError.self) { try await revoke(token, by: thief) }
+            #expect(counting.revocations.withLock { $0 } == 1)
         }
     }
 }
