@@ -8,19 +8,30 @@ extension PostgresStore {
         decide: @escaping @Sendable (PresentedRefreshToken?) -> RefreshDecision
     ) async throws -> RefreshOutcome {
         let logger = logger
-        // Two round trips, neither under a lock: the presented token read without one, and a
-        // rotation decided on it applied by rotate_refresh_token, which takes the locks and
-        // changes nothing unless the token is still ACTIVE (migrations/postgresql). Anything
-        // else (a refusal, a replay, a token no longer ACTIVE) is decided again below.
-        if let seen = try await withConnection({ try await Self.fetchRefreshToken($0, logger: logger, digest: digest) }),
-            case .rotate(let rotation) = decide(seen.presented),
-            let token = try await retrying(uniqueViolations: true, {
-                try await withConnection { connection in
-                    try await Self.rotate(connection, logger: logger, presented: seen, rotation: rotation, now: now)
-                }
-            })
-        {
-            return .rotated(token, key: rotation.key, authTime: seen.presented.authTime)
+        // First the presented token, read without a lock. A refusal decided on that read is
+        // answered at once: it writes nothing, and it is what a decision under the lock would
+        // have been had this request come before whatever commits next. A rotation decided on
+        // it is applied by rotate_refresh_token, which takes the locks and changes nothing unless
+        // the token is still ACTIVE (migrations/postgresql): two round trips, neither under a
+        // lock. A replay, or a token rotated meanwhile, is decided again below.
+        let seen = try await withConnection { try await Self.fetchRefreshToken($0, logger: logger, digest: digest) }
+        switch decide(seen?.presented) {
+        case .refuse(let error):
+            return .refused(error)
+        case .rotate(let rotation):
+            if let seen,
+                let token = try await retrying(
+                    uniqueViolations: true,
+                    {
+                        try await withConnection { connection in
+                            try await Self.rotate(connection, logger: logger, presented: seen, rotation: rotation, now: now)
+                        }
+                    })
+            {
+                return .rotated(token, key: rotation.key, authTime: seen.presented.authTime)
+            }
+        case .replay:
+            break
         }
         // Otherwise one transaction, four round trips when it rotates: BEGIN; the presented
         // token's key locked, as issuance locks it, and then its row read FOR UPDATE

@@ -79,9 +79,10 @@ public protocol RefreshTokenStore: Sendable {
     /// In one write transaction: reads the refresh token with this SHA-256 digest
     /// (any state), asks `decide`, and applies the decision. A detected replay's
     /// family revocation is committed durably before this returns. `decide` is pure
-    /// and may be asked more than once: a store may ask it on a read without a lock
-    /// and apply a rotation only if the token is still ACTIVE when it writes, which
-    /// decides the same (docs/storage.md, "PostgreSQL").
+    /// and may be asked more than once: a store may ask it on a read without a lock,
+    /// answer a refusal decided there (it writes nothing), and apply a rotation only if
+    /// the token is still ACTIVE when it writes, which decides the same (docs/storage.md,
+    /// "PostgreSQL").
     func refresh(
         digest: [UInt8], at now: EpochMilliseconds,
         decide: @escaping @Sendable (PresentedRefreshToken?) -> RefreshDecision
