@@ -3,8 +3,9 @@ import GRDBSQLite
 
 /// One run of a cached GRDB statement through SQLite's own API: bind, step, read the
 /// columns, and reset and unbind when it goes out of scope. For the single-row lookups
-/// of every token request, where GRDB's bookkeeping around a statement and its row and
-/// value conversions cost more than SQLite's own work (README, "Performance").
+/// and writes of every token request, where GRDB's bookkeeping around a statement, its
+/// arguments and its row and value conversions cost more than SQLite's own work
+/// (README, "Performance").
 ///
 /// Each statement run this way belongs to one function, which always binds every
 /// parameter: GRDB never runs it with arguments it believes are still bound. Text is
@@ -42,6 +43,27 @@ struct RawStatement: ~Copyable {
             return sqlite3_bind_blob(handle, index, start, Int32(bytes.count), Self.transient)
         }
         try check(code)
+    }
+
+    func bind(_ value: Int64, at index: Int32) throws {
+        try check(sqlite3_bind_int64(handle, index, value))
+    }
+
+    /// NULL for `nil`.
+    func bind(_ value: Int64?, at index: Int32) throws {
+        guard let value else { return try check(sqlite3_bind_null(handle, index)) }
+        try bind(value, at: index)
+    }
+
+    /// NULL for `nil`.
+    func bind(_ text: String?, at index: Int32) throws {
+        guard let text else { return try check(sqlite3_bind_null(handle, index)) }
+        try bind(text, at: index)
+    }
+
+    /// Runs a statement that returns no rows (an INSERT, an UPDATE) to its end.
+    func execute() throws {
+        while try step() {}
     }
 
     /// Steps once: `true` with a row to read, `false` when there is none.

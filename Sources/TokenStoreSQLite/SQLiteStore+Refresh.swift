@@ -80,22 +80,18 @@ extension SQLiteStore {
         let presented = row.presented
         let key = rotation.key
         // The access tokens issued with the presented refresh token leave ACTIVE.
-        try db.cachedStatement(
-            sql: "UPDATE access_tokens SET state = 'INACTIVE', state_changed_at = ? WHERE refresh_token_id = ? AND state = 'ACTIVE'"
-        ).execute(arguments: [now, presented.id])
+        let leave = RawStatement(
+            try db.cachedStatement(
+                sql: "UPDATE access_tokens SET state = 'INACTIVE', state_changed_at = ? WHERE refresh_token_id = ? AND state = 'ACTIVE'"
+            ), in: db)
+        try leave.bind(now, at: 1)
+        try leave.bind(presented.id, at: 2)
+        try leave.execute()
         // A pair still ACTIVE on the new key (a narrowed scope's own token) is REVOKED.
-        if let other = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT id, refresh_token_id FROM access_tokens
-                    WHERE client_id = ? AND subject_type = ? AND subject = ? AND scope = ? AND state = 'ACTIVE'
-                    """),
-            arguments: [key.clientID, key.subject.kind, key.subject.name, key.scope.description])
-        {
-            let otherRefresh: Int64? = other["refresh_token_id"]
+        if let (otherID, otherRefresh) = try activePair(db, key: key) {
             try db.execute(
                 sql: "UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ? WHERE id = ?",
-                arguments: [now, other["id"] as Int64])
+                arguments: [now, otherID])
             if let otherRefresh, otherRefresh != presented.id {
                 try db.execute(
                     sql: "UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'",
@@ -110,8 +106,12 @@ extension SQLiteStore {
                 familyID: presented.familyID)
         case .replace(let sealed, let issuedAt, let expiresAt):
             // Rotated: INACTIVE marks it as used, so presenting it again is a replay.
-            try db.cachedStatement(sql: "UPDATE refresh_tokens SET state = 'INACTIVE', state_changed_at = ? WHERE id = ?")
-                .execute(arguments: [now, presented.id])
+            let used = RawStatement(
+                try db.cachedStatement(sql: "UPDATE refresh_tokens SET state = 'INACTIVE', state_changed_at = ? WHERE id = ?"),
+                in: db)
+            try used.bind(now, at: 1)
+            try used.bind(presented.id, at: 2)
+            try used.execute()
             refresh = try insertRefreshToken(
                 db, sealed, key: key, issuedAt: issuedAt, expiresAt: expiresAt, familyID: presented.familyID,
                 authTime: presented.authTime, now: now)
@@ -119,6 +119,19 @@ extension SQLiteStore {
         return try insertAccessToken(
             db, rotation.access, key: key, grantType: .refreshToken, issuedAt: rotation.issuedAt,
             expiresAt: rotation.accessExpiresAt, refresh: refresh, now: now)
+    }
+
+    /// The ids of the access token ACTIVE on `key` and of its refresh token, if any.
+    private static func activePair(_ db: Database, key: TokenKey) throws -> (accessID: Int64, refreshID: Int64?)? {
+        let statement = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    SELECT id, refresh_token_id FROM access_tokens
+                    WHERE client_id = ? AND subject_type = ? AND subject = ? AND scope = ? AND state = 'ACTIVE'
+                    """), in: db)
+        try bindKey(key, from: 1, to: statement)
+        guard try statement.step() else { return nil }
+        return (statement.int64(0), statement.isNull(1) ? nil : statement.int64(1))
     }
 
     /// Every ACTIVE token descended from the family's original grant becomes REVOKED.

@@ -26,8 +26,13 @@ extension SQLiteStore {
                 }
                 let now = newToken.issuedAt
                 if let active {
-                    try db.cachedStatement(sql: "UPDATE access_tokens SET state = ?, state_changed_at = ? WHERE id = ?")
-                        .execute(arguments: [retiring.rawValue, now, active.accessTokenID])
+                    let retire = RawStatement(
+                        try db.cachedStatement(sql: "UPDATE access_tokens SET state = ?, state_changed_at = ? WHERE id = ?"),
+                        in: db)
+                    try retire.bind(retiring.rawValue, at: 1)
+                    try retire.bind(now, at: 2)
+                    try retire.bind(active.accessTokenID, at: 3)
+                    try retire.execute()
                 }
                 let refresh: StoredRefreshToken?
                 switch refreshDisposition {
@@ -37,9 +42,14 @@ extension SQLiteStore {
                     refresh = active?.refreshToken
                 case .carryOver, .issueNew:
                     if case .issueNew(let refreshRetiring) = refreshDisposition, let old = active?.refreshToken {
-                        try db.cachedStatement(
-                            sql: "UPDATE refresh_tokens SET state = ?, state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'"
-                        ).execute(arguments: [refreshRetiring.rawValue, now, old.id])
+                        let retire = RawStatement(
+                            try db.cachedStatement(
+                                sql: "UPDATE refresh_tokens SET state = ?, state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'"
+                            ), in: db)
+                        try retire.bind(refreshRetiring.rawValue, at: 1)
+                        try retire.bind(now, at: 2)
+                        try retire.bind(old.id, at: 3)
+                        try retire.execute()
                     }
                     guard let sealed = newToken.refresh else {
                         throw DatabaseError(message: "a refresh token was planned but not prepared")
@@ -106,10 +116,7 @@ extension SQLiteStore {
                     FROM access_tokens a LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
                     WHERE a.client_id = ? AND a.subject_type = ? AND a.subject = ? AND a.scope = ? AND a.state = 'ACTIVE'
                     """), in: db)
-        try statement.bind(key.clientID, at: 1)
-        try statement.bind(key.subject.kind, at: 2)
-        try statement.bind(key.subject.name, at: 3)
-        try statement.bind(key.scope.description, at: 4)
+        try bindKey(key, from: 1, to: statement)
         guard try statement.step() else { return nil }
         let refreshToken: StoredRefreshToken? =
             statement.isNull(4)
