@@ -60,6 +60,25 @@ import TokenAuthorityTesting
         #expect(empty == 1)
     }
 
+    @Test func writesBindIntegersTextAndNullsAndRunToTheirEnd() throws {
+        let written = try database.write { db in
+            let insert = RawStatement(try db.cachedStatement(sql: "INSERT INTO t (name, data, number) VALUES (?, ?, ?)"), in: db)
+            try insert.bind("w\u{0}x" as String?, at: 1)
+            try insert.bind([0x03], at: 2)
+            try insert.bind(Int64.max as Int64?, at: 3)
+            try insert.execute()
+            let nulls = RawStatement(try db.cachedStatement(sql: "INSERT INTO t (name, data, number) VALUES ('n', ?, ?)"), in: db)
+            try nulls.bind(nil as String?, at: 1)
+            try nulls.bind(nil as Int64?, at: 2)
+            try nulls.execute()
+            return try Row.fetchAll(db, sql: "SELECT hex(name) AS name, data, number FROM t WHERE rowid > 2 ORDER BY rowid")
+        }
+        // The text whole past its NUL, the integer exact, and NULL for nil
+        #expect(written.map { $0["name"] as String } == ["770078", "6E"])
+        #expect(written.map { $0["number"] as Int64? } == [Int64.max, nil])
+        #expect(written[1]["data"] as DatabaseValue == .null)
+    }
+
     @Test func aFailingStepThrowsSQLitesError() throws {
         #expect {
             try database.read { db in
