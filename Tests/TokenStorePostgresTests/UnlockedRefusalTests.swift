@@ -40,7 +40,12 @@ struct PostgresUnlockedRefusalTests {
                             """), on: settings)
             }
             defer { holder.cancel() }
-            while try await heldAdvisoryLocks(settings) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            var held = 0
+            for _ in 0..<3000 where held == 0 {
+                held = try await heldAdvisoryLocks(settings)
+                if held == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            try #require(held == 1, "the other session never took the key's lock")
 
             // When the revoked token is presented
             let outcome = try await store.refresh(digest: refresh.digest, at: 3000) { presented in
@@ -51,12 +56,20 @@ struct PostgresUnlockedRefusalTests {
             #expect(outcome == .refused(.invalidGrant))
             #expect(try await heldAdvisoryLocks(settings) == 1)
             _ = try await PostgresTestDatabase.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted", on: settings)
+                PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE \(Self.keyLocks)"), on: settings)
         }
     }
 
+    /// The token-key locks granted in this test's database: pg_locks shows the whole
+    /// cluster's, other tests' databases included.
+    private static let keyLocks = """
+        locktype = 'advisory' AND granted AND classid::bigint = \(AdvisoryLock.tokenKeyClass)
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """
+
     private func heldAdvisoryLocks(_ settings: PostgreSQLSettings) async throws -> Int {
         try await PostgresTestDatabase.value(
-            Int.self, "SELECT count(*)::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted", on: settings) ?? 0
+            Int.self, PostgresQuery(unsafeSQL: "SELECT count(*)::bigint FROM pg_locks WHERE \(Self.keyLocks)"), on: settings)
+            ?? 0
     }
 }
