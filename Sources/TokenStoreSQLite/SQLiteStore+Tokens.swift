@@ -1,8 +1,6 @@
 import GRDB
 import TokenAuthority
 
-import Foundation
-
 extension SQLiteStore {
     func activeToken(for key: TokenKey) async throws -> StoredToken? {
         try await activeTokens.value(for: key) {
