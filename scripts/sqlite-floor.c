@@ -4,7 +4,8 @@
 // one), prepared once and run from C in IMMEDIATE transactions of `batch`
 // renewals, on a database made by `token-authority migrate`, with the server's
 // settings (WAL, synchronous = NORMAL, foreign keys on). No HTTP, no Swift, no
-// other thread: the floor under the server's write paths (README, "Performance").
+// other thread: the floor under the server's write paths (docs/performance.md,
+// "Where the write paths' time goes").
 //
 //   sqlite-floor DATABASE CLIENT_ID BATCH RENEWALS CHECKPOINT_EVERY ordered|random
 //

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Clients kept in memory, so that a token request reads the database once at most
-/// (README, "Performance").
+/// (docs/storage.md, "Clients in memory").
 ///
 /// A copy is served only while the database's `clientsVersion()` is the one the
 /// cache last read, and the cache reads it again before serving once

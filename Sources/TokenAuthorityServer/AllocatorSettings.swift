@@ -1,6 +1,7 @@
 import CAllocator
 
-/// How the server asks glibc's allocator to behave (README, "Performance").
+/// How the server asks glibc's allocator to behave (docs/performance.md,
+/// "The refresh grant and the allocator").
 public enum AllocatorSettings {
     /// The free memory an arena keeps at its top instead of handing it back at once.
     ///

@@ -40,8 +40,8 @@ public struct TokenAuthorityServices: Sendable {
     public let userInfoEndpoint: UserInfoEndpoint
     /// `scopes_supported` of the metadata documents, read again when a client changed.
     let knownScopes: KnownScopes
-    /// The clients token requests find in memory (README, "Performance"), dropped
-    /// when another process changes one (docs/storage.md, "Clients in memory").
+    /// The clients token requests find in memory, dropped when another process
+    /// changes one (docs/storage.md, "Clients in memory").
     let clients: ClientCache
 
     /// Opens the configured database (migrated) and wires the rest to it.
@@ -84,7 +84,7 @@ public struct TokenAuthorityServices: Sendable {
         minter = AccessTokenMinter(cipher: cipher, signer: signingKeys)
         let tokenIssuer = TokenIssuer(
             store: store, cipher: cipher, minter: minter, settings: configuration.oauth, clock: clock)
-        // Token requests find their client in memory (README, "Performance").
+        // Token requests find their client in memory (docs/storage.md, "Clients in memory").
         let clients = ClientCache(store: store)
         self.clients = clients
         let authenticator = ClientAuthenticator(clients: clients)

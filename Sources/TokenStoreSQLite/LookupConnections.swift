@@ -9,8 +9,8 @@ import Synchronization
 /// read, besides a semaphore and a dispatch group, and when two threads meet at a
 /// barrier, one of them sleeps until the other is done. Every token request reads once,
 /// so under load that was a context switch for about every request, and the hand-over
-/// cost more than the read (README, "Performance"). Here a connection is taken and
-/// given back under a lock held for a few instructions.
+/// cost more than the read (docs/performance.md, "GRDB's reader hand-over"). Here a
+/// connection is taken and given back under a lock held for a few instructions.
 ///
 /// These connections see what the pool's readers see: each statement is its own read
 /// transaction on the WAL, never waiting for the writer. When every one of them is in

@@ -5,7 +5,7 @@ import GRDBSQLite
 /// columns, and reset and unbind when it goes out of scope. For the single-row lookups
 /// and writes of every token request, where GRDB's bookkeeping around a statement, its
 /// arguments and its row and value conversions cost more than SQLite's own work
-/// (README, "Performance").
+/// (docs/performance.md, "A reuse request, stage by stage").
 ///
 /// Each statement run this way belongs to one function, which always binds every
 /// parameter: GRDB never runs it with arguments it believes are still bound. Text is

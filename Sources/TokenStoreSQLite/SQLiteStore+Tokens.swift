@@ -104,7 +104,8 @@ extension SQLiteStore {
 
     static func fetchActive(_ db: Database, key: TokenKey) throws -> StoredToken? {
         // SQLite's own API: GRDB's row and value conversions cost more than the query
-        // itself on this path, which every reuse takes (README, "Performance").
+        // itself on this path, which every reuse takes (docs/performance.md, "A reuse
+        // request, stage by stage").
         let statement = RawStatement(
             try db.cachedStatement(
                 sql: """

@@ -45,11 +45,11 @@ struct SQLiteStore: TokenDatabase {
     /// Runs one SELECT on a read-only connection, on the calling thread.
     ///
     /// A single statement is its own implicit read transaction in SQLite, so this
-    /// skips the BEGIN/COMMIT pair that `read` wraps around its closure. And it
-    /// does not leave the thread serving the request: GRDB's asynchronous reads
-    /// hop to a dispatch queue and back, two thread wake-ups that cost a token
-    /// request more than the read itself (README, "Performance"). A point read
-    /// by an index takes microseconds, and a WAL reader never waits for the
+    /// skips the BEGIN/COMMIT pair that `read` wraps around its closure. And it does
+    /// not leave the thread serving the request: GRDB's asynchronous reads hop to a
+    /// dispatch queue and back, two thread wake-ups that cost a token request more
+    /// than the read itself (docs/performance.md, "What keeps it fast"). A point
+    /// read by an index takes microseconds, and a WAL reader never waits for the
     /// writer, so blocking the caller that long is cheaper than the hops. The
     /// connection comes from `lookups`, or from the pool when all of those are busy.
     /// Only for closures that run exactly one short statement.

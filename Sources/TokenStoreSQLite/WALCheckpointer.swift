@@ -9,8 +9,8 @@ import GRDB
 /// checkpoints from here never wait for readers or writers and leave the
 /// automatic one only the last few pages, so it stays short. Under a stream of
 /// writes they come every 10 ms: at 100 ms the WAL filled in about as long, and
-/// the automatic checkpoint found much of it still to copy and sync (README,
-/// "Performance").
+/// the automatic checkpoint found much of it still to copy and sync
+/// (docs/performance.md, "What keeps it fast").
 ///
 /// The automatic checkpoint remains the backstop that rewinds the WAL, which a
 /// PASSIVE checkpoint under a constant stream of writes never reaches the end of.

@@ -2,9 +2,10 @@ import Foundation
 import Testing
 import TokenAuthorityTesting
 
-// The server keeps clients in memory (README, "Performance"). A change another process
-// makes, here the command line, takes effect within the cache's recheck interval of
-// 250 ms: these tests wait that long plus a margin, then expect the change.
+// The server keeps clients in memory (docs/storage.md, "Clients in memory"). A
+// change another process makes, here the command line, takes effect within the
+// cache's recheck interval of 250 ms: these tests wait that long plus a margin,
+// then expect the change.
 
 extension ReuseModeServer {
     @Suite("Client changes by another process")

@@ -4,8 +4,8 @@ import TokenAuthorityServer
 import TokenAuthorityTesting
 
 /// A client deleted by another process while the server still holds its copy in memory
-/// (README, "Performance"): the token it would be issued fails its foreign key, and the
-/// answer is the one a deleted client gets, not a server error.
+/// (docs/storage.md, "Clients in memory"): the token it would be issued fails its
+/// foreign key, and the answer is the one a deleted client gets, not a server error.
 @Suite("A client deleted behind the cache")
 struct DeletedClientTests {
     @Test("Its next token request is 401 invalid_client, and nothing is written")

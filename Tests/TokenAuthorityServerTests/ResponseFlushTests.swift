@@ -13,8 +13,9 @@ import TokenAuthorityTesting
 
 /// An answer leaves in one flush, its head, body and end together: one `writev`
 /// and one wake-up of the event loop, where a body wrapped by a middleware goes
-/// out part by part (README, "Performance"). Written here as the server writes it,
-/// through Hummingbird's `ResponseWriter`, to a channel that records its flushes.
+/// out part by part (docs/performance.md, "One flush per answer"). Written here as
+/// the server writes it, through Hummingbird's `ResponseWriter`, to a channel that
+/// records its flushes.
 @Suite("Answers are written in one flush")
 struct ResponseFlushTests {
     @Test("GET /health: head, body and end in one flush")

@@ -2,9 +2,10 @@ import Synchronization
 import Testing
 import TokenAuthority
 
-/// README, "Performance": clients kept in memory, dropped when the database's client
-/// version moves. The stores' side (the version row and its triggers) is in the
-/// conformance suite; the server's, across processes, in the end-to-end tests.
+/// docs/storage.md, "Clients in memory": clients kept in memory, dropped when
+/// the database's client version moves. The stores' side (the version row and
+/// its triggers) is in the conformance suite; the server's, across processes,
+/// in the end-to-end tests.
 @Suite("Client cache")
 struct ClientCacheTests {
     @Test("Within the recheck interval a known client is served from memory; the version is read once")

@@ -4,8 +4,8 @@ import TokenAuthority
 import TokenAuthorityTesting
 @testable import TokenStoreSQLite
 
-/// The connections `SQLiteStore.lookup` reads on (README, "Performance"): bounded,
-/// read-only, and never behind the writer.
+/// The connections `SQLiteStore.lookup` reads on (docs/performance.md, "GRDB's reader
+/// hand-over"): bounded, read-only, and never behind the writer.
 @Suite struct LookupConnectionsTests {
     let directory: TemporaryDirectory
     let store: SQLiteStore

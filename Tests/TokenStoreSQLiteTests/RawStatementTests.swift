@@ -5,9 +5,9 @@ import TokenAuthority
 import TokenAuthorityTesting
 @testable import TokenStoreSQLite
 
-/// The hot lookups' way through SQLite's own API (README, "Performance"): values bound
-/// whole, rows read as GRDB would read them, errors thrown, and the statement left
-/// reset and unbound for GRDB.
+/// The hot lookups' way through SQLite's own API (docs/performance.md, "A reuse
+/// request, stage by stage"): values bound whole, rows read as GRDB would read
+/// them, errors thrown, and the statement left reset and unbound for GRDB.
 @Suite struct RawStatementTests {
     let database: DatabaseQueue
 

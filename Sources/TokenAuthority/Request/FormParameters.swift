@@ -14,7 +14,7 @@ public struct FormParameters: Sendable, Equatable {
 
     /// Concrete byte arrays, not `some Collection<UInt8>`: called from another module, a
     /// generic parser runs unspecialised, one witness call per byte, which showed in the
-    /// token endpoint's profile (README, "Performance").
+    /// token endpoint's profile (docs/performance.md, "What keeps it fast").
     public init(decoding body: [UInt8]) throws(OAuthError) {
         var values: [String: String] = [:]
         // Names sent without a value: omitted, yet a second one is still a repeat.

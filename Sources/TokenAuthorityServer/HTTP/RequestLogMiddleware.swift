@@ -27,7 +27,7 @@ struct RequestLogMiddleware: RouterMiddleware {
     private func log(_ request: Request, context: Context, status: Int, since started: ContinuousClock.Instant) {
         guard context.logger.logLevel <= .info else { return }
         // Plain strings in reading order, built without reflection or floating-point
-        // formatting: this runs for every request (README, "Performance").
+        // formatting: this runs for every request (docs/performance.md, "What keeps it fast").
         var fields: [(String, String)] = [
             ("method", request.method.rawValue), ("endpoint", context.endpointPath ?? "unmatched"),
             ("status", String(status)),

@@ -51,7 +51,8 @@ public struct LineLogHandler: LogHandler {
     }
 
     /// One request's line (`RequestLogMiddleware`), its fields already in reading order:
-    /// no metadata dictionary is built, looked up or rendered for it (README, "Performance").
+    /// no metadata dictionary is built, looked up or rendered for it (docs/performance.md,
+    /// "What keeps it fast").
     func logRequest(_ requestFields: [(String, String)]) {
         var fields: [(String, String)] = [("ts", Self.timestamp()), ("level", "info"), ("msg", "request")]
         fields.reserveCapacity(4 + requestFields.count)

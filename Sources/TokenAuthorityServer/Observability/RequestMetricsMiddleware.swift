@@ -10,8 +10,9 @@ import Synchronization
 /// head, the body and the end each hop to the event loop and are flushed alone,
 /// two `write` calls and three wake-ups of the event loop for every answer. A body
 /// left as one buffer goes out with its head in a single flush, one `writev`
-/// (README, "Performance"). The answers here are single buffers, written at once,
-/// so counting them before the write moves the figures by microseconds.
+/// (docs/performance.md, "One flush per answer"). The answers here are single
+/// buffers, written at once, so counting them before the write moves the figures
+/// by microseconds.
 ///
 /// Each label set is built once and kept: the metrics of a route, method and status.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
