@@ -87,11 +87,11 @@ extension SQLiteStore {
         try leave.bind(presented.id, at: 2)
         try leave.execute()
         // A pair still ACTIVE on the new key (a narrowed scope's own token) is REVOKED.
-        if let (otherID, otherRefresh) = try activePair(db, key: key) {
+        if let other = try fetchActive(db, key: key) {
             try db.execute(
                 sql: "UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ? WHERE id = ?",
-                arguments: [now, otherID])
-            if let otherRefresh, otherRefresh != presented.id {
+                arguments: [now, other.accessTokenID])
+            if let otherRefresh = other.refreshToken?.id, otherRefresh != presented.id {
                 try db.execute(
                     sql: "UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ? WHERE id = ? AND state = 'ACTIVE'",
                     arguments: [now, otherRefresh])
@@ -118,19 +118,6 @@ extension SQLiteStore {
         return try insertAccessToken(
             db, rotation.access, key: key, grantType: .refreshToken, issuedAt: rotation.issuedAt,
             expiresAt: rotation.accessExpiresAt, refresh: refresh, now: now)
-    }
-
-    /// The ids of the access token ACTIVE on `key` and of its refresh token, if any.
-    private static func activePair(_ db: Database, key: TokenKey) throws -> (accessID: Int64, refreshID: Int64?)? {
-        let statement = RawStatement(
-            try db.cachedStatement(
-                sql: """
-                    SELECT id, refresh_token_id FROM access_tokens
-                    WHERE client_id = ? AND subject_type = ? AND subject = ? AND scope = ? AND state = 'ACTIVE'
-                    """), in: db)
-        try bindKey(key, from: 1, to: statement)
-        guard try statement.step() else { return nil }
-        return (statement.int64(0), statement.isNull(1) ? nil : statement.int64(1))
     }
 
     /// Every ACTIVE token descended from the family's original grant becomes REVOKED.
