@@ -155,6 +155,7 @@ let package = Package(
             name: "TokenStoreSQLiteTests",
             dependencies: [
                 "TokenStoreSQLite", "TokenAuthorityTesting", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import CoreMetrics
 import GRDB
 import TokenAuthority
 
@@ -19,7 +20,11 @@ struct SQLiteStore: TokenDatabase {
     let activeTokens: UnchangedDatabaseCache<TokenKey, StoredToken?>
     let foundTokens: UnchangedDatabaseCache<TokenDigestKey, FoundToken?>
 
-    init(writer: DatabasePool, checkpointer: WALCheckpointer? = nil) {
+    /// - Parameter metrics: where the caches count their lookups; swift-metrics' backend unless a
+    ///   test gives its own.
+    init(
+        writer: DatabasePool, checkpointer: WALCheckpointer? = nil, metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.writer = writer
         groupCommit = GroupCommit(writer: writer)
         self.checkpointer = checkpointer
@@ -28,18 +33,23 @@ struct SQLiteStore: TokenDatabase {
         // SQLite's own mapping of the wal-index, through the writer connection, which the
         // pool keeps open until it closes (after the caches, in `close`).
         let header = try? writer.writeWithoutTransaction { db in try WALIndexHeader.of(db) }
-        activeTokens = UnchangedDatabaseCache(header: header, capacity: Self.answersKept)
-        foundTokens = UnchangedDatabaseCache(header: header, capacity: Self.answersKept)
+        activeTokens = UnchangedDatabaseCache(
+            header: header, capacity: Self.answersKept, counters: LookupCounters(.activeToken, factory: metrics))
+        foundTokens = UnchangedDatabaseCache(
+            header: header, capacity: Self.answersKept, counters: LookupCounters(.presentedToken, factory: metrics))
     }
 
     /// The answers each cache keeps at most, a few MB at most in all.
     static let answersKept = 4096
 
     /// Opens the database at `path` and applies pending migrations.
-    static func open(path: String, migrations: [Migration] = Migration.embedded, now: Int64) throws -> SQLiteStore {
+    static func open(
+        path: String, migrations: [Migration] = Migration.embedded, now: Int64,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) throws -> SQLiteStore {
         let pool = try AppDatabase.open(path: path)
         try MigrationRunner(migrations: migrations).migrate(pool, now: now)
-        return SQLiteStore(writer: pool, checkpointer: try WALCheckpointer(path: path))
+        return SQLiteStore(writer: pool, checkpointer: try WALCheckpointer(path: path), metrics: metrics)
     }
 
     /// Runs one SELECT on a read-only connection, on the calling thread.
@@ -113,6 +123,7 @@ extension SQLiteStore {
     /// Creates the store's counters now, so that `/metrics` shows them at 0 from the start.
     static func registerMetrics() {
         _ = BusyRetry.retries
+        for lookup in LookupCounters.Lookup.allCases { _ = LookupCounters(lookup) }
     }
 
     /// Checkpoints the WAL until cancelled: every 10 ms while writes come, every 100 ms when idle.

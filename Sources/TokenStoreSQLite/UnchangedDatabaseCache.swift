@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 import TokenAuthority
 
@@ -22,16 +23,16 @@ final class UnchangedDatabaseCache<Key: Hashable & Sendable, Value: Sendable>: S
 
     private let state: Mutex<State>
     private let capacity: Int
-    private let served = Atomic<Int>(0)
+    private let counters: LookupCounters
 
-    /// - Parameter capacity: the answers kept at most; when full, they are all dropped.
-    init(header: WALIndexHeader?, capacity: Int) {
+    /// - Parameters:
+    ///   - capacity: the answers kept at most; when full, they are all dropped.
+    ///   - counters: where each lookup was answered, for `/metrics`.
+    init(header: WALIndexHeader?, capacity: Int, counters: LookupCounters) {
         state = Mutex(State(header: header))
         self.capacity = capacity
+        self.counters = counters
     }
-
-    /// How many lookups this answered without reading.
-    var hits: Int { served.load(ordering: .relaxed) }
 
     /// Whether answers can be kept at all: the database has a wal-index to look at.
     var isEnabled: Bool { state.withLock { $0.header != nil } }
@@ -48,9 +49,10 @@ final class UnchangedDatabaseCache<Key: Hashable & Sendable, Value: Sendable>: S
             return (state.answers[key], version)
         }
         if let kept {
-            served.add(1, ordering: .relaxed)
+            counters.memory.increment()
             return kept
         }
+        counters.database.increment()
         let value = try await read()
         if let version {
             // The read began after `version` was seen, so it saw at least that; if the
@@ -71,6 +73,32 @@ final class UnchangedDatabaseCache<Key: Hashable & Sendable, Value: Sendable>: S
             state.header = nil
             state.answers.removeAll()
         }
+    }
+}
+
+/// `token_authority_token_lookups_total` (README, "Metrics: `GET /metrics`"): one cache's
+/// lookups, by whether they were answered from memory or read from the database. Counters of
+/// the same lookup made twice (another store in this process) are the same series.
+struct LookupCounters: Sendable {
+    enum Lookup: String, CaseIterable {
+        /// A key's ACTIVE token: every reuse reads it.
+        case activeToken = "active_token"
+        /// A presented token found by its lookup key: introspection, revocation.
+        case presentedToken = "presented_token"
+    }
+
+    static let label = "token_authority_token_lookups_total"
+    let memory: Counter
+    let database: Counter
+
+    init(_ lookup: Lookup, factory: any MetricsFactory = MetricsSystem.factory) {
+        func counter(answeredFrom: String) -> Counter {
+            Counter(
+                label: Self.label, dimensions: [("lookup", lookup.rawValue), ("answered_from", answeredFrom)],
+                factory: factory)
+        }
+        memory = counter(answeredFrom: "memory")
+        database = counter(answeredFrom: "database")
     }
 }
 

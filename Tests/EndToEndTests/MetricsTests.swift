@@ -11,8 +11,8 @@ import Darwin
 
 // GET /metrics (README, "Metrics: `GET /metrics`"): request counts and latencies by endpoint and
 // outcome, tokens issued by grant type and mode, and the server's own events (replays, revocations,
-// account locks, database busy retries, cleanup deletions), in the Prometheus text format, as a
-// scraper reads them from a fresh server.
+// account locks, database busy retries, cleanup deletions, lookups answered from memory), in the
+// Prometheus text format, as a scraper reads them from a fresh server.
 
 @Suite("Metrics")
 struct MetricsTests {
@@ -38,6 +38,38 @@ struct MetricsTests {
             for table in ["access_tokens", "refresh_tokens"] {
                 #expect(metrics.value("token_authority_cleanup_deleted_rows_total", ["table": table]) == 0)
             }
+            for lookup in ["active_token", "presented_token"] {
+                for answeredFrom in ["memory", "database"] {
+                    let labels = ["lookup": lookup, "answered_from": answeredFrom]
+                    #expect(metrics.value("token_authority_token_lookups_total", labels) == 0, "\(labels)")
+                }
+            }
+        }
+    }
+
+    @Test("Reuses answered from memory while nobody writes are counted apart from those read from the database")
+    func lookupsAnsweredFromMemory() async throws {
+        try await Deployment.withServer(config: deploymentConfig()) { server in
+            // Given a client whose first token request writes its token
+            let client = try await server.deployment.createClient()
+            #expect(try await server.clientCredentials(client).status == 200)
+
+            // When it asks five times more, reused each time, with no write in between
+            for _ in 1...5 {
+                let reply = try await server.clientCredentials(client)
+                #expect(reply.status == 200, "\(reply)")
+            }
+
+            // Then all six looked up the key's ACTIVE token: the first two read the database (the
+            // first found none and wrote one, so the second had to read again), the later ones
+            // were answered from memory
+            let metrics = try await server.scrapeMetrics().metrics
+            func lookups(answeredFrom: String) -> Double {
+                let labels = ["lookup": "active_token", "answered_from": answeredFrom]
+                return metrics.value("token_authority_token_lookups_total", labels) ?? 0
+            }
+            let (memory, database) = (lookups(answeredFrom: "memory"), lookups(answeredFrom: "database"))
+            #expect(memory + database == 6 && memory >= 1 && database >= 2, "memory \(memory), database \(database)")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetricsTestKit
 import Testing
 import TokenAuthority
 import TokenAuthorityTesting
@@ -7,8 +8,10 @@ import TokenAuthorityTesting
 
 /// Lookups answered from memory while nobody commits (docs/storage.md, "Reads answered
 /// from memory"): a commit by any connection, in this process or another, ends them at once.
+/// `token_authority_token_lookups_total` counts where each lookup was answered.
 @Suite struct UnchangedDatabaseCacheTests {
     let directory: TemporaryDirectory
+    let metrics = TestMetrics()
     let store: SQLiteStore
     /// A second connection to the same file, writing as another process would.
     let other: DatabaseQueue
@@ -18,7 +21,7 @@ import TokenAuthorityTesting
     init() async throws {
         directory = try TemporaryDirectory()
         let path = directory.file("db.sqlite3")
-        store = try SQLiteStore.open(path: path, now: 0)
+        store = try SQLiteStore.open(path: path, now: 0, metrics: metrics)
         other = try DatabaseQueue(path: path)
         let client = try await Fixtures.registerClient(in: store, id: "app")
         key = TokenKey(clientID: client.clientID, subject: .client(client.clientID), scope: try ScopeSet(parsing: "read"))
@@ -32,20 +35,32 @@ import TokenAuthorityTesting
         return pair
     }
 
+    /// The lookups of `lookup` answered from memory and read from the database, as `/metrics` counts them.
+    func answered(
+        _ lookup: LookupCounters.Lookup, in metrics: TestMetrics? = nil
+    ) throws -> (memory: Int64, database: Int64) {
+        let metrics = metrics ?? self.metrics
+        func count(_ from: String) throws -> Int64 {
+            let dimensions = [("lookup", lookup.rawValue), ("answered_from", from)]
+            return try metrics.expectCounter(LookupCounters.label, dimensions).totalValue
+        }
+        return (try count("memory"), try count("database"))
+    }
+
     @Test func theActiveTokenIsAnsweredFromMemoryUntilAnotherConnectionRevokesIt() async throws {
         // Given an ACTIVE token, looked up once (read) and once more (from memory)
         let pair = try await issue(for: key)
         #expect(store.activeTokens.isEnabled)
         let first = try #require(try await store.activeToken(for: key))
         #expect(try await store.activeToken(for: key) == first)
-        #expect(store.activeTokens.hits == 1)
+        #expect(try answered(.activeToken) == (memory: 1, database: 1))
 
         // When another connection revokes it
         try await other.write { db in try db.execute(sql: "UPDATE access_tokens SET state = 'REVOKED'") }
 
         // Then the very next lookup reads, and finds no ACTIVE token
         #expect(try await store.activeToken(for: key) == nil)
-        #expect(store.activeTokens.hits == 1)
+        #expect(try answered(.activeToken) == (memory: 1, database: 2))
         #expect(first.accessCiphertext == pair.access.ciphertext)
     }
 
@@ -54,11 +69,12 @@ import TokenAuthorityTesting
         let pair = try await issue(for: key)
         #expect(try await store.findToken(digest: pair.access.digest, preferring: nil)?.state == .active)
         #expect(try await store.findToken(digest: pair.access.digest, preferring: nil)?.state == .active)
-        #expect(store.foundTokens.hits == 1)
+        #expect(try answered(.presentedToken) == (memory: 1, database: 1))
 
         // When another connection revokes it, then the next lookup reads and finds it revoked
         try await other.write { db in try db.execute(sql: "UPDATE access_tokens SET state = 'REVOKED'") }
         #expect(try await store.findToken(digest: pair.access.digest, preferring: nil)?.state == .revoked)
+        #expect(try answered(.presentedToken) == (memory: 1, database: 2))
     }
 
     @Test func aCommitOfTheStoreItselfEndsTheAnswersToo() async throws {
@@ -91,11 +107,12 @@ import TokenAuthorityTesting
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store.writer.path)
         let stray = [UInt8](repeating: 0, count: 12) + [1] + [UInt8](repeating: 0, count: 35)
         try Data((stray + stray + [UInt8](repeating: 0, count: 32_672))).write(to: URL(fileURLWithPath: link + "-shm"))
-        let linked = try SQLiteStore.open(path: link, now: 0)
+        let linkedMetrics = TestMetrics()
+        let linked = try SQLiteStore.open(path: link, now: 0, metrics: linkedMetrics)
         _ = try await issue(for: key)
         #expect(try await linked.activeToken(for: key) != nil)
         #expect(try await linked.activeToken(for: key) != nil)
-        #expect(linked.activeTokens.hits == 1)
+        #expect(try answered(.activeToken, in: linkedMetrics) == (memory: 1, database: 1))
 
         // When another connection revokes the token, then the store through the link sees it
         try await other.write { db in try db.execute(sql: "UPDATE access_tokens SET state = 'REVOKED'") }
@@ -113,11 +130,13 @@ import TokenAuthorityTesting
     @Test func whenFullEveryAnswerIsDroppedAndTheNewOneKept() async throws {
         // Given a cache of two answers on this database, holding two
         let header = try await store.writer.writeWithoutTransaction { db in try WALIndexHeader.of(db) }
-        let cache = UnchangedDatabaseCache<String, Int>(header: header, capacity: 2)
+        let cache = UnchangedDatabaseCache<String, Int>(
+            header: header, capacity: 2, counters: LookupCounters(.activeToken, factory: metrics))
         for (index, name) in ["a", "b"].enumerated() { _ = try await cache.value(for: name) { index } }
         // When a third is read, then the first two are read again, the third is not
         _ = try await cache.value(for: "c") { 2 }
         #expect(try await cache.value(for: "c") { -1 } == 2)
         #expect(try await cache.value(for: "a") { -1 } == -1)
+        #expect(try answered(.activeToken) == (memory: 1, database: 4))
     }
 }
