@@ -101,6 +101,24 @@ import TokenAuthorityTesting
         }
     }
 
+    @Test("a transaction that ends mid-batch, as SQLite ends one on a full disk, runs no later write outside it")
+    func aTransactionEndedMidBatchRunsNothingAfterIt() async throws {
+        // Given 300 writes at once, one of which finds its transaction gone (SQLite rolls one back
+        // by itself on a full disk or an I/O error; here the write ends it)
+        let answers = await concurrently(300) { request, db in
+            try db.execute(sql: "INSERT INTO rows (request) VALUES (?)", arguments: [request])
+            if request == 150 { try db.execute(sql: "ROLLBACK") }
+            return request
+        }
+        // Then each caller's answer still says whether its row was committed: none of the writes
+        // queued behind it in its batch committed alone while their callers heard of a failure
+        let committed = try await pool.read { db in Set(try Int.fetchAll(db, sql: "SELECT request FROM rows")) }
+        let succeeded = Set(answers.compactMap { request, answer in (try? answer.get()).map { _ in request } })
+        #expect(answers.count == 300)
+        #expect(succeeded == committed)
+        #expect(!committed.contains(150))
+    }
+
     @Test("writes run one after the other: each sees those before it")
     func writesSeeTheOnesBefore() async throws {
         // Given 300 read-modify-write increments at once
