@@ -95,8 +95,20 @@ enum OAuthHTTP {
     static func credentials(
         _ request: Request, form: FormParameters, context: AppRequestContext
     ) throws(OAuthError) -> ClientCredentials? {
-        let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], form: form)
+        let credentials = try ClientCredentials.from(authorization: authorization(request.headers), form: form)
         context.outcome.clientID = credentials?.clientID
         return credentials
+    }
+
+    /// The request's `Authorization`: the one field's value, or, when there are several, their
+    /// values joined as `HTTPFields`' subscript joins them, which no scheme parses. The subscript
+    /// joins even one value, through a lazy sequence: this runs for every OAuth request.
+    static func authorization(_ headers: HTTPFields) -> String? {
+        var value: String?
+        for field in headers where field.name == .authorization {
+            guard value == nil else { return headers[.authorization] }
+            value = field.value
+        }
+        return value
     }
 }

@@ -40,7 +40,7 @@ public struct TokenCipher: Sendable {
     public func open(_ ciphertext: [UInt8]) throws -> String {
         let box = try AES.GCM.SealedBox(combined: ciphertext)
         let plaintext = try AES.GCM.open(box, using: key)
-        guard let token = String(bytes: plaintext, encoding: .utf8) else { throw TokenCipherError.notUTF8 }
+        guard let token = String(validating: plaintext, as: UTF8.self) else { throw TokenCipherError.notUTF8 }
         return token
     }
 
