@@ -2,8 +2,8 @@
 -- version Debian 12 ships) checks `state IN ('ACTIVE', 'EXPIRED', 'REVOKED', 'INACTIVE')` by
 -- building a temporary b-tree of the four values on every INSERT and UPDATE of a row: a few
 -- microseconds each, and a renewal writes two token rows, a refresh two to four
--- (docs/performance.md, "Where the write paths' time goes"). Written as comparisons, the same
--- constraint costs a few instructions.
+-- (docs/performance.md, "What keeps it fast"). Written as comparisons, the same constraint costs a
+-- few instructions.
 --
 -- A CHECK constraint is not part of the file format, and every row satisfies the new one, as it is
 -- the same constraint. So the table definitions are edited in place, as SQLite documents for

@@ -83,7 +83,7 @@ struct LookupCounters: Sendable {
     enum Lookup: String, CaseIterable {
         /// A key's ACTIVE token: every reuse reads it.
         case activeToken = "active_token"
-        /// A presented token found by its lookup key: introspection, revocation.
+        /// A presented token found by its lookup key: introspection, revocation, `/oauth2/userinfo`.
         case presentedToken = "presented_token"
     }
 
