@@ -45,6 +45,28 @@ import TokenAuthorityTesting
         }
     }
 
+    /// 300 writes at once, each inserting a row with its request number; request 150 then runs `then`.
+    func insertEach(
+        thenAt150 then: @escaping @Sendable (Database) throws -> Void
+    ) async -> [Int: Result<Int, any Error>] {
+        await concurrently(300) { request, db in
+            try db.execute(sql: "INSERT INTO rows (request) VALUES (?)", arguments: [request])
+            if request == 150 { try then(db) }
+            return request
+        }
+    }
+
+    /// Expects every one of `insertEach`'s callers to have been answered as its row fared, committed
+    /// or not, and request 150's row not committed; returns the requests whose rows were.
+    func expectAnswersMatchRows(_ answers: [Int: Result<Int, any Error>]) async throws -> Set<Int> {
+        let committed = try await pool.read { db in Set(try Int.fetchAll(db, sql: "SELECT request FROM rows")) }
+        let succeeded = Set(answers.compactMap { request, answer in (try? answer.get()).map { _ in request } })
+        #expect(answers.count == 300)
+        #expect(succeeded == committed)
+        #expect(!committed.contains(150))
+        return committed
+    }
+
     @Test("a write that throws is rolled back alone: the others of its batch commit, and each caller gets its own answer")
     func aFailureIsRolledBackAlone() async throws {
         // Given 300 writes at once, every seventh throwing after its INSERT
@@ -84,18 +106,10 @@ import TokenAuthorityTesting
                         parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)
                     """)
         }
-        let answers = await concurrently(300) { request, db in
-            try db.execute(sql: "INSERT INTO rows (request) VALUES (?)", arguments: [request])
-            if request == 150 { try db.execute(sql: "INSERT INTO children (parent) VALUES (1)") }
-            return request
-        }
+        let answers = await insertEach { db in try db.execute(sql: "INSERT INTO children (parent) VALUES (1)") }
         // Then each caller's answer says whether its row was committed: the broken
         // batch's callers all got the commit's error, every other caller its value
-        let committed = try await pool.read { db in Set(try Int.fetchAll(db, sql: "SELECT request FROM rows")) }
-        let succeeded = Set(answers.compactMap { request, answer in (try? answer.get()).map { _ in request } })
-        #expect(answers.count == 300)
-        #expect(succeeded == committed)
-        #expect(!committed.contains(150))
+        let committed = try await expectAnswersMatchRows(answers)
         for (request, answer) in answers where !committed.contains(request) {
             #expect(throws: DatabaseError.self, "request \(request)") { try answer.get() }
         }
@@ -105,18 +119,10 @@ import TokenAuthorityTesting
     func aTransactionEndedMidBatchRunsNothingAfterIt() async throws {
         // Given 300 writes at once, one of which finds its transaction gone (SQLite rolls one back
         // by itself on a full disk or an I/O error; here the write ends it)
-        let answers = await concurrently(300) { request, db in
-            try db.execute(sql: "INSERT INTO rows (request) VALUES (?)", arguments: [request])
-            if request == 150 { try db.execute(sql: "ROLLBACK") }
-            return request
-        }
+        let answers = await insertEach { db in try db.execute(sql: "ROLLBACK") }
         // Then each caller's answer still says whether its row was committed: none of the writes
         // queued behind it in its batch committed alone while their callers heard of a failure
-        let committed = try await pool.read { db in Set(try Int.fetchAll(db, sql: "SELECT request FROM rows")) }
-        let succeeded = Set(answers.compactMap { request, answer in (try? answer.get()).map { _ in request } })
-        #expect(answers.count == 300)
-        #expect(succeeded == committed)
-        #expect(!committed.contains(150))
+        _ = try await expectAnswersMatchRows(answers)
     }
 
     @Test("writes run one after the other: each sees those before it")
