@@ -53,6 +53,7 @@ let package = Package(
             name: "TokenStoreSQLite",
             dependencies: [
                 "TokenAuthority",
+                "CSQLiteSettings",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -82,6 +83,8 @@ let package = Package(
         ),
         // glibc's allocator settings (<malloc.h> is not in Swift's Glibc module).
         .target(name: "CAllocator"),
+        // SQLite's connection settings that only the variadic sqlite3_db_config reaches.
+        .target(name: "CSQLiteSettings", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // Configuration, the HTTP front end and the application's wiring.
         .target(
             name: "TokenAuthorityServer",

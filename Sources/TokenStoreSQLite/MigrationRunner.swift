@@ -1,3 +1,4 @@
+import CSQLiteSettings
 import GRDB
 import TokenAuthority
 
@@ -21,6 +22,13 @@ struct MigrationRunner: Sendable {
             throw MigrationError.duplicateVersion(migration.version)
         }
         return try writer.writeWithoutTransaction { db in
+            // A migration may edit `sqlite_schema` the way SQLite documents for changing a CHECK
+            // constraint (0011), which SQLite refuses on a connection in defensive mode, as macOS's
+            // SQLite opens every one. Migrations are trusted SQL (the binary's own, or the folder an
+            // operator names with --migrations): defensive mode is off while they run, and set back
+            // as it was after.
+            let defensive = token_authority_sqlite_defensive(db.sqliteConnection, 0)
+            defer { if defensive == 1 { _ = token_authority_sqlite_defensive(db.sqliteConnection, 1) } }
             var applied: [String] = []
             try db.inTransaction(.immediate) {
                 let recorded = try recordedMigrations(db)

@@ -1,3 +1,4 @@
+import CSQLiteSettings
 import GRDB
 import Testing
 import TokenAuthority
@@ -73,6 +74,27 @@ import TokenAuthorityTesting
                 try queue.write { db in try db.execute(sql: "UPDATE \(table) SET state = ?", arguments: [state]) }
             }
         }
+    }
+
+    @Test func aConnectionInDefensiveModeStillMigratesAndIsDefensiveAgainAfter() throws {
+        // Given connections opened in SQLite's defensive mode, as macOS's SQLite opens every one,
+        // which refuses edits of sqlite_schema
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in _ = token_authority_sqlite_defensive(db.sqliteConnection, 1) }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(sql: "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = sql WHERE 0")
+            }
+        }
+
+        // When every migration is applied, then they are, 0011 too
+        try MigrationRunner().migrate(queue, now: 0)
+        for table in Self.tables {
+            #expect(try !queue.read { db in try Self.updateBuildsATemporaryBTree(db, table: table) }, "\(table)")
+        }
+        // And the connection is in defensive mode again
+        #expect(queue.inDatabase { db in token_authority_sqlite_defensive(db.sqliteConnection, -1) } == 1)
     }
 
     @Test func anUpgradedDatabaseKeepsItsRowsAndAnotherConnectionSeesTheNewCheck() throws {

@@ -1,5 +1,5 @@
 /* glibc's allocator settings, which Swift's Glibc module does not export (<malloc.h>).
- * README, "Performance", says why the server sets them. */
+ * docs/performance.md, "The refresh grant and the allocator", says why the server sets them. */
 #ifndef TOKEN_AUTHORITY_C_ALLOCATOR_H
 #define TOKEN_AUTHORITY_C_ALLOCATOR_H
 
