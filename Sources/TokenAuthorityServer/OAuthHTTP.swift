@@ -102,7 +102,8 @@ enum OAuthHTTP {
 
     /// The request's `Authorization`: the one field's value, or, when there are several, their
     /// values joined as `HTTPFields`' subscript joins them, which no scheme parses. The subscript
-    /// joins even one value, through a lazy sequence: this runs for every OAuth request.
+    /// joins even one value, through a lazy sequence: this runs for every OAuth request, and
+    /// `/oauth2/userinfo` reads its bearer token here too.
     static func authorization(_ headers: HTTPFields) -> String? {
         var value: String?
         for field in headers where field.name == .authorization {

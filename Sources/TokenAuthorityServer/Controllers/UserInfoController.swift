@@ -17,7 +17,7 @@ struct UserInfoController {
         let response = await OAuthHTTP.respond(context: context) {
             do {
                 return OAuthHTTP.response(
-                    status: .ok, json: try await endpoint.handle(authorization: request.headers[.authorization]))
+                    status: .ok, json: try await endpoint.handle(authorization: OAuthHTTP.authorization(request.headers)))
             } catch let error as OAuthError {
                 failure = error
                 throw error
