@@ -6,8 +6,10 @@ import Synchronization
 /// Each renewal or refresh writes a handful of pages (table, token-hash index, key
 /// indexes) and every transaction pays BEGIN IMMEDIATE, a WAL append and its
 /// share of checkpoints, all behind the one writer. Requests that queue up
-/// while a transaction runs go into the next one together: hot pages are
-/// written once per batch instead of once per request.
+/// while a transaction runs go into the next one together, and a request that
+/// finds the writer idle lets the tasks already ready to run go first, so that
+/// those about to write join its batch: hot pages are written once per batch
+/// instead of once per request.
 ///
 /// Semantics are unchanged. Requests still run one after the other on the
 /// writer connection, each seeing the ones before it, inside one IMMEDIATE
