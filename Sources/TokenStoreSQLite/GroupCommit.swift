@@ -91,7 +91,7 @@ final class GroupCommit: Sendable {
     /// a `Task` is queued behind the work that was ready. Without it, at 16 connections a
     /// renewal's batch held 1.6 requests and a JWT issuance's 1.05, each commit paying
     /// `BEGIN`, the WAL's frames and the wake-up of the writer's thread for about one
-    /// request (docs/performance.md, "Where the write paths' time goes").
+    /// request (docs/performance.md, "What keeps it fast").
     private func scheduleBatchAfterReadyWork() {
         Task { self.scheduleBatch() }
     }
