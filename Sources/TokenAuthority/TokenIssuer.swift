@@ -65,20 +65,8 @@ public struct TokenIssuer: Sendable {
             refresh: refresh,
             refreshExpiresAt: now + EpochMilliseconds(settings.refreshTokenValidity) * 1000,
             authTime: authTime)
-        let active: StoredToken
-        let mode: TokenMetrics.Mode
-        if let retiring = policy.renewsRetiring {
-            // Nothing to decide on the ACTIVE token: the store need not read it first.
-            let renewed = try await store.renew(newToken, for: key, retiring: retiring)
-            (active, mode) = (renewed.token, renewed.retired ? .renewed : .new)
-        } else {
-            let outcome = IssuanceOutcome()
-            active = try await store.issue(newToken, for: key) { existing in
-                let decision = policy.decide(existing)
-                outcome.record(decision, existing: existing)
-                return decision
-            }
-            mode = outcome.mode
+        let ((active, mode), accessValue) = try await access.whileWriting {
+            try await write(newToken, for: key, policy: policy)
         }
         TokenMetrics.issued(grantType: grantType, format: format, mode: mode)
         // Unless the transaction found a token to reuse after all, the ACTIVE access token is
@@ -86,12 +74,31 @@ public struct TokenIssuer: Sendable {
         // the refresh token, unless the old one was carried over.
         var written = Written()
         if mode != .reused {
-            written.access = access.value
+            written.access = accessValue
             if let refresh, active.refreshToken?.ciphertext == refresh.ciphertext { written.refresh = refreshValue }
         }
         return IssuedTokens(
             response: try response(for: active, key: key, now: now, written: written),
             familyID: active.refreshToken?.familyID)
+    }
+
+    /// Applies `policy` to the key's ACTIVE token in one transaction, writing `newToken` unless
+    /// the token is reused after all; returns the key's ACTIVE token after it.
+    private func write(
+        _ newToken: NewTokenPair, for key: TokenKey, policy: IssuancePolicy
+    ) async throws -> (StoredToken, TokenMetrics.Mode) {
+        if let retiring = policy.renewsRetiring {
+            // Nothing to decide on the ACTIVE token: the store need not read it first.
+            let renewed = try await store.renew(newToken, for: key, retiring: retiring)
+            return (renewed.token, renewed.retired ? .renewed : .new)
+        }
+        let outcome = IssuanceOutcome()
+        let active = try await store.issue(newToken, for: key) { existing in
+            let decision = policy.decide(existing)
+            outcome.record(decision, existing: existing)
+            return decision
+        }
+        return (active, outcome.mode)
     }
 
     /// The values of the ACTIVE token's parts that were just written, when they were.

@@ -40,7 +40,10 @@ public struct RefreshTokenGrant: GrantHandler {
         let policy = RefreshPolicy(
             clientID: client.clientID, requestedScope: requestedScope, settings: settings, now: now,
             newAccess: access.sealed, newRefresh: newRefresh)
-        switch try await store.refresh(digest: digest, at: now, decide: policy.decide) {
+        let (outcome, accessValue) = try await access.whileWriting {
+            try await store.refresh(digest: digest, at: now, decide: policy.decide)
+        }
+        switch outcome {
         case .refused(let error):
             throw error
         case .replayed:
@@ -58,7 +61,7 @@ public struct RefreshTokenGrant: GrantHandler {
                     presented
                 }
             let response = TokenResponse(
-                accessToken: access.value,
+                accessToken: accessValue,
                 refreshToken: refreshValue,
                 scope: key.scope,
                 expiresIn: Int(max(0, token.expiresAt - now) / 1000))

@@ -16,21 +16,26 @@ public struct AccessTokenClaims: Sendable, Equatable {
     }
 }
 
-/// A signed JWT access token and the `kid` of the key that signed it.
-public struct SignedAccessToken: Sendable, Equatable {
-    public var token: String
+/// A JWT access token whose signing key is chosen and whose signature is yet to be
+/// computed: its row records the key's id, so the row can be written while the
+/// signature is computed (`MintedAccessToken.whileWriting`).
+public struct UnsignedAccessToken: Sendable {
+    /// The `kid` of the key that `sign` signs with.
     public var keyID: String
+    /// The token in the compact serialization, signed with that key.
+    public var sign: @Sendable () throws -> String
 
-    public init(token: String, keyID: String) {
-        self.token = token
+    public init(keyID: String, sign: @escaping @Sendable () throws -> String) {
         self.keyID = keyID
+        self.sign = sign
     }
 }
 
 /// Signs JWT access tokens with the current signing key, and recognises the
 /// tokens it signed. Implemented with jwt-kit by the server.
 public protocol AccessTokenSigner: Sendable {
-    func sign(_ claims: AccessTokenClaims) async throws -> SignedAccessToken
+    /// `claims` with the current key chosen, to be signed by that key.
+    func prepare(_ claims: AccessTokenClaims) async throws -> UnsignedAccessToken
 
     /// An OpenID Connect ID token, signed with the same current key.
     func signIDToken(_ claims: IDTokenClaims) async throws -> String

@@ -44,11 +44,12 @@ final class SigningKeyRing: AccessTokenSigner {
         self.clock = clock
     }
 
-    func sign(_ claims: AccessTokenClaims) async throws -> SignedAccessToken {
+    func prepare(_ claims: AccessTokenClaims) async throws -> UnsignedAccessToken {
         let key = try await currentKey()
-        let token = try CompactJWS.es256(
-            payload: AccessTokenPayload.json(claims, issuer: issuer.current), type: "at+jwt", key: key)
-        return SignedAccessToken(token: token, keyID: key.keyID)
+        let payload = AccessTokenPayload.json(claims, issuer: issuer.current)
+        return UnsignedAccessToken(keyID: key.keyID) {
+            try CompactJWS.es256(payload: payload, type: "at+jwt", key: key)
+        }
     }
 
     func signIDToken(_ claims: IDTokenClaims) async throws -> String {
