@@ -46,9 +46,9 @@ final class SigningKeyRing: AccessTokenSigner {
 
     func prepare(_ claims: AccessTokenClaims) async throws -> UnsignedAccessToken {
         let key = try await currentKey()
-        let payload = AccessTokenPayload.json(claims, issuer: issuer.current)
+        let issuer = issuer.current
         return UnsignedAccessToken(keyID: key.keyID) {
-            try CompactJWS.es256(payload: payload, type: "at+jwt", key: key)
+            try CompactJWS.es256(payload: AccessTokenPayload.json(claims, issuer: issuer), type: "at+jwt", key: key)
         }
     }
 
