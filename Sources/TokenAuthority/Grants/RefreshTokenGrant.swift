@@ -74,7 +74,8 @@ public struct RefreshTokenGrant: GrantHandler {
         }
     }
 
-    /// The new access token, made before the write transaction. A JWT carries the
+    /// The new access token, made before the write transaction (a JWT's signature is
+    /// computed beside it, `MintedAccessToken.whileWriting`). A JWT carries the
     /// subject and scope of the presented refresh token's row, read first: they
     /// never change, and `RefreshPolicy` grants exactly that key or refuses.
     private func newAccessToken(
