@@ -50,10 +50,18 @@ struct WALCheckpointer: Sendable {
     /// keep adding to the WAL, every `idle` interval once a round finds it as the last
     /// one left it. A failure (another process checkpointing at the same moment, say)
     /// waits an idle interval.
+    ///
+    /// Cancellation ends the loop between checkpoints, never inside one: each runs in a task
+    /// of its own, which the loop's cancellation does not reach. GRDB answers a cancelled
+    /// access with `sqlite3_interrupt`, and SQLite clears that flag only when the connection
+    /// starts its next statement. Graceful shutdown cancels this loop and then closes the
+    /// connection, whose closing checkpoint (the one that removes the WAL, as
+    /// `SQLiteStore.close` says) stopped at its first page on the stale flag and left the
+    /// WAL behind.
     func run(busy: Duration, idle: Duration) async {
         var last: Progress?
         while !Task.isCancelled {
-            let progress = try? await checkpoint()
+            let progress = try? await Task { try await checkpoint() }.value
             try? await Task.sleep(for: Self.pause(after: progress, previous: last, busy: busy, idle: idle))
             last = progress
         }

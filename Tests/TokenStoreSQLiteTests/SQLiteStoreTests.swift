@@ -78,6 +78,29 @@ import TokenAuthorityTesting
         #expect(try await store.clients().count == 50)
     }
 
+    @Test("Cancelled in the middle of a checkpoint, as graceful shutdown does, the loop still lets close remove the WAL")
+    func cancellingTheLoopKeepsTheCloseCheckpoint() async throws {
+        for round in 0..<20 {
+            // Given a store with a write in its WAL, and its checkpointer checkpointing without pause
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let path = directory.file("db.sqlite3")
+            let store = try SQLiteStore.open(path: path, now: 0)
+            try await Fixtures.registerClient(in: store, id: "client")
+            let checkpointer = try #require(store.checkpointer)
+            let checkpoints = Task { await checkpointer.run(busy: .zero, idle: .zero) }
+            // When the loop is cancelled, most often while a checkpoint runs, and the store closes
+            try await Task.sleep(for: .milliseconds(round % 4))
+            checkpoints.cancel()
+            await checkpoints.value
+            try await store.close()
+            // Then the last connection's checkpoint removed the WAL and the wal-index
+            for suffix in ["-wal", "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: path + suffix), "round \(round): \(suffix) is left")
+            }
+        }
+    }
+
     @Test func roundsComeQuicklyWhileTheWALGrowsAndSlowlyOnceItStops() {
         typealias Progress = WALCheckpointer.Progress
         let (busy, idle) = (Duration.milliseconds(10), Duration.milliseconds(100))
