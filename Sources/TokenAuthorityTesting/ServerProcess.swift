@@ -227,11 +227,23 @@ public final class ServerProcess: Sendable {
     /// - Throws: when it is still running after `timeout` (it is then killed).
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(10)) async throws -> Int32 {
+        send(signal)
+        return try await awaitExit(timeout: timeout)
+    }
+
+    /// Sends `signal` to the server, if it is still running, and returns at once.
+    public func send(_ signal: Int32) {
         if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Waits for the process to end.
+    /// - Returns: its exit status (128 + the signal's number when a signal ended it).
+    /// - Throws: when it is still running after `timeout` (it is then killed).
+    public func awaitExit(timeout: Duration) async throws -> Int32 {
         guard await waitForExit(process, timeout: timeout) else {
             kill(process.processIdentifier, SIGKILL)
             _ = await waitForExit(process, timeout: .seconds(5))
-            throw HarnessError("the server did not exit within \(timeout) of signal \(signal)")
+            throw HarnessError("the server did not exit within \(timeout)")
         }
         return exitStatus(process)
     }

@@ -3,12 +3,6 @@ import HTTPTypes
 import Testing
 import TokenAuthorityTesting
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // GET /metrics (README, "Metrics: `GET /metrics`"): request counts and latencies by endpoint and
 // outcome, tokens issued by grant type and mode, and the server's own events (replays, revocations,
 // account locks, database busy retries, cleanup deletions, lookups answered from memory), in the
@@ -187,28 +181,28 @@ struct MetricsTests {
             // Given a client that has no token yet
             let deployment = server.deployment
             let client = try await deployment.createClient()
-            let before = try await server.scrapeMetrics().metrics
-            let retriesBefore = before.value("token_authority_database_busy_retries_total") ?? 0
+            let retries = try await server.busyRetries()
 
-            // And another process holding the database's write lock for 1.5 s
-            let holder = try WriteLockHolder(deployment: deployment, seconds: 1.5)
+            // And another process holding the database's write lock
+            let holder = try WriteLockHolder(deployment: deployment)
             defer { holder.stop() }
             try await holder.waitUntilLocked()
 
             // When the client asks for a token, which must write a new row
-            let started = ContinuousClock.now
-            let reply = try await server.clientCredentials(client)
-            let waited = ContinuousClock.now - started
-
-            // Then the request waited for the lock rather than failing, and got its token
+            let request = Task {
+                let reply = try await server.clientCredentials(client)
+                return (reply, answeredAt: ContinuousClock.now)
+            }
+            // Then the server waits for the lock, and counts its retries
+            try await server.waitForBusyRetries(after: retries)
+            // And once the lock is released the request gets its token, not an error
+            let releasedAt = ContinuousClock.now
+            holder.release()
+            let (reply, answeredAt) = try await request.value
             #expect(reply.status == 200, "\(reply)")
-            #expect(waited >= .milliseconds(500), "answered after \(waited), while the lock was held")
+            #expect(answeredAt > releasedAt, "answered while the lock was held")
             #expect(try await holder.exitStatus() == 0, "sqlite3 failed to hold and release the lock")
             #expect(try await deployment.activeTokens(of: client.id) == 1)
-            // And the server counted its retries
-            let after = try await server.scrapeMetrics().metrics
-            let retries = try #require(after.value("token_authority_database_busy_retries_total"))
-            #expect(retries > retriesBefore, "busy retries \(retriesBefore) -> \(retries)")
         }
     }
 
@@ -374,64 +368,5 @@ extension ServerProcess {
                 .contentType: "application/x-www-form-urlencoded", .authorization: Form.basic(id: client.id, secret: client.secret),
             ],
             body: Array(Form.encode([("token", token)]).utf8))
-    }
-}
-
-// MARK: - Another process holding the write lock
-
-/// `sqlite3` on the deployment's database running `BEGIN IMMEDIATE`, sleeping, then
-/// `COMMIT`: another process holding the write lock, as a second server or an
-/// operator's long write would. Flag files mark when it holds the lock.
-final class WriteLockHolder: Sendable {
-    private let process: Process
-    private let lockedFlag: String
-
-    init(deployment: Deployment, seconds: Double) throws {
-        let folder = deployment.directory.file(".processes")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let name = "write-lock-\(UUID().uuidString.prefix(8))"
-        lockedFlag = "\(folder)/\(name).locked"
-        let script = """
-            .timeout 30000
-            BEGIN IMMEDIATE;
-            .shell touch '\(lockedFlag)'
-            .shell sleep \(seconds)
-            COMMIT;
-
-            """
-        let scriptPath = "\(folder)/\(name).sql"
-        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-bail", deployment.databasePath]
-        process.standardInput = FileHandle(forReadingAtPath: scriptPath)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
-
-    /// Waits until sqlite3 holds the lock.
-    func waitUntilLocked(timeout: Duration = .seconds(10)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !FileManager.default.fileExists(atPath: lockedFlag) {
-            guard process.isRunning else { throw HarnessError("sqlite3 exited (\(process.terminationStatus)) before taking the lock") }
-            guard ContinuousClock.now < deadline else { throw HarnessError("sqlite3 did not take the write lock within \(timeout)") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
-    /// Waits for sqlite3 to commit and exit; its exit status.
-    func exitStatus(timeout: Duration = .seconds(10)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else { throw HarnessError("sqlite3 still holds the lock after \(timeout)") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return process.terminationStatus
-    }
-
-    /// Kills sqlite3 if it is still running (cleanup after a failure).
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

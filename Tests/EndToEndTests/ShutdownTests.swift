@@ -31,21 +31,26 @@ struct ShutdownTests {
     func inFlightRequest() async throws {
         try await Deployment.with(config: deploymentConfig()) { deployment in
             let server = try await deployment.startServer()
-            // Given a client_credentials request in flight, held for 3 s by another process
-            // holding the write lock (its new token waits for the lock), well past its arrival
+            // Given a client_credentials request in flight, waiting for the write lock that
+            // another process holds (its new token needs the lock)
             let client = try await deployment.createClient()
-            let holder = try WriteLockHolder(deployment: deployment, seconds: 3)
+            let retries = try await server.busyRetries()
+            let holder = try WriteLockHolder(deployment: deployment)
             defer { holder.stop() }
             try await holder.waitUntilLocked()
             let inFlight = Task { try await server.clientCredentials(client) }
-            try await Task.sleep(for: .seconds(1))
+            try await server.waitForBusyRetries(after: retries)
 
-            // When the server receives SIGTERM
-            let status = try await server.stop(signal: SIGTERM, timeout: .seconds(20))
+            // When the server receives SIGTERM, and the lock goes once the server has
+            // stopped taking connections
+            server.send(SIGTERM)
+            try await server.waitUntilRefusingConnections()
+            holder.release()
 
             // Then the request was answered, and the server exited 0
             let reply = try await inFlight.value
             #expect(reply.status == 200, "\(reply)")
+            let status = try await server.awaitExit(timeout: .seconds(20))
             #expect(status == 0, "\(server.standardError)")
         }
     }
@@ -82,35 +87,29 @@ struct ShutdownTests {
     func slowRequestDuringShutdown() async throws {
         try await Deployment.with(config: deploymentConfig()) { deployment in
             let server = try await deployment.startServer()
-            // Given a password-grant request in flight, made slow by another process that holds
-            // the database's write lock for 2 s (its new token must wait for the lock)
+            // Given a password-grant request in flight, waiting for the write lock that another
+            // process holds until the test releases it (its new token needs the lock)
             let client = try await deployment.createClient()
-            let holder = try WriteLockHolder(deployment: deployment, seconds: 2)
+            let retries = try await server.busyRetries()
+            let holder = try WriteLockHolder(deployment: deployment)
             defer { holder.stop() }
             try await holder.waitUntilLocked()
             let inFlight = Task { try await server.passwordGrant(client, username: "admin", password: "admin") }
-            try await Task.sleep(for: .milliseconds(300))
+            try await server.waitForBusyRetries(after: retries)
 
             // When the server receives SIGINT
-            let stopping = Task { try await server.stop(signal: SIGINT, timeout: .seconds(20)) }
-            try await Task.sleep(for: .milliseconds(300))
+            server.send(SIGINT)
 
-            // Then, while it waits for the request in flight, a new connection is refused
+            // Then new connections are refused while it waits for the request in flight
+            try await server.waitUntilRefusingConnections()
             #expect(server.isRunning, "the server exited with a request in flight")
-            var refused = false
-            do {
-                let reply = try await server.health()
-                Issue.record("a new connection was served during shutdown: HTTP \(reply.status)")
-            } catch {
-                refused = true
-            }
-            #expect(refused)
             // And the request in flight gets its token once the lock is released
+            holder.release()
             let reply = try await inFlight.value
             #expect(reply.status == 200 && reply.string("access_token") != nil, "\(reply)")
             #expect(try await holder.exitStatus() == 0)
             // And the server exits 0 with its database closed
-            let status = try await stopping.value
+            let status = try await server.awaitExit(timeout: .seconds(20))
             #expect(status == 0, "\(server.standardError)")
             #expect(server.standardError.contains("stopped; the database is closed"))
             // (Whether the WAL is gone depends on which of the server and the sqlite3 process
@@ -118,6 +117,18 @@ struct ShutdownTests {
             // server removing it when it closes last.) The file is intact and holds the token.
             #expect(try await deployment.sqlite("PRAGMA integrity_check") == "ok")
             #expect(try await deployment.activeTokens(of: client.id) == 1)
+        }
+    }
+}
+
+extension ServerProcess {
+    /// Asks for `/health` until a new connection is no longer served: the server has
+    /// begun its graceful shutdown.
+    fileprivate func waitUntilRefusingConnections(timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while (try? await health()) != nil {
+            guard ContinuousClock.now < deadline else { throw HarnessError("new connections were still served after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 }
