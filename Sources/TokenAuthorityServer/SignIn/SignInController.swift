@@ -84,12 +84,7 @@ struct SignInController {
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
         await respond(context: context) {
-            let form: FormParameters
-            do throws(OAuthError) {
-                form = try await OAuthHTTP.readForm(request, maximumBodySize: maximumBodySize)
-            } catch {
-                return pages.message(title: "Sign-in failed", text: error.errorDescription, status: .badRequest)
-            }
+            let form = try await OAuthHTTP.readForm(request, maximumBodySize: maximumBodySize)
             guard
                 services.loginCSRF.isValid(
                     token: form["csrf"], cookie: request.cookies[LoginCSRF.cookieName]?.value)
@@ -246,6 +241,12 @@ struct SignInController {
         } catch let error as OAuthError where error.status == 429 {
             context.outcome.error = error
             return pages.tooManyAttempts(error)
+        } catch let error as OAuthError where (400..<500).contains(error.status) {
+            // The request's own fault, such as a form that is not one (a bad Content-Type,
+            // bad percent-encoding, a body too large): its page, never a server failure.
+            context.outcome.error = error
+            return pages.message(
+                title: "Sign-in failed", text: error.errorDescription, status: HTTPResponse.Status(code: error.status))
         } catch let failure as StoreUnavailable {
             context.logger.error("the database is unavailable", metadata: ["error": "\(failure)"])
             context.outcome.error = .serviceUnavailable

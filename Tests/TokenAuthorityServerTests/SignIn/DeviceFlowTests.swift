@@ -181,6 +181,29 @@ struct DeviceFlowTests {
         }
     }
 
+    @Test(
+        "a sign-in form that is not one (bad percent-encoding, another Content-Type, over 64 KiB) gets its 4xx page, never a 500",
+        arguments: ["/device", "/device/decision", "/oauth2/login"])
+    func malformedForms(path: String) async throws {
+        try await TestServer.with(Self.configure) { server in
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            let cases: [(headers: HTTPFields, body: String, status: Int)] = [
+                (form, "user_code=%zz", 400),
+                (form, "user_code=%FF", 400),
+                ([.contentType: "text/plain"], "user_code=BCDF-GHJK", 400),
+                (form, "user_code=" + String(repeating: "a", count: 64 * 1024), 413),
+            ]
+            for (headers, body, status) in cases {
+                // When a browser (or anyone) posts a malformed form to a sign-in page
+                let reply = try await server.send(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+
+                // Then the answer is the client's error, on the sign-in page
+                #expect(reply.status == status, "\(path) \(body.prefix(20)) \(headers): \(reply.status)")
+                #expect(reply.body.contains("Sign-in failed"), "\(reply.body.prefix(300))")
+            }
+        }
+    }
+
     @Test("device_tv and device_ipad tokens of one user live side by side in renewal mode")
     func devicesApart() async throws {
         try await TestServer.with({ Self.configure(&$0); $0.oauth.renewAccessTokenPerRequest = true }) { server in
