@@ -26,6 +26,8 @@ struct ConfigurationErrorTests {
         Mistake(name: "empty hostname", text: "[server]\nhostname = \"\"", key: "server.hostname", line: 2),
         Mistake(name: "tls.enabled as a string", text: "[server.tls]\nenabled = \"yes\"", key: "server.tls.enabled", line: 2),
         Mistake(name: "empty certificate path", text: "[server.tls]\ncertificate = \"\"", key: "server.tls.certificate", line: 2),
+        // An empty password would let anyone use the admin's Basic credentials ("admin:").
+        Mistake(name: "empty super_admin password", text: "[super_admin]\npassword = \"\"", key: "super_admin.password", line: 2),
         Mistake(name: "issuer that is no URL", text: "[oauth]\nissuer = \"tokens\"", key: "oauth.issuer", line: 2),
         Mistake(name: "issuer with a query", text: "[oauth]\nissuer = \"https://a.example?x=1\"", key: "oauth.issuer", line: 2),
         Mistake(name: "signing_key as a table", text: "[oauth.jwt.signing_key]\npath = \"k.pem\"", key: "oauth.jwt.signing_key", line: 1),

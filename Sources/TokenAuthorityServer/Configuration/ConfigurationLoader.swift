@@ -99,6 +99,7 @@ public enum ConfigurationLoader {
             ("database.key_file", config.database.keyFile), ("super_admin.username", config.superAdmin.username),
             ("server.tls.certificate", config.server.tls.certificate),
             ("server.tls.private_key", config.server.tls.privateKey), ("oauth.jwt.signing_key", config.jwt.signingKey ?? "-"),
+            ("super_admin.password", config.superAdmin.password ?? "-"),
         ] where value.isEmpty {
             throw reader.error(at: name, "must not be empty")
         }
