@@ -69,12 +69,13 @@ public func buildRouter(services: TokenAuthorityServices) -> Router<AppRequestCo
 
 extension HTTP1Channel.Configuration {
     /// `[security.http]`: header size bounded in the HTTP decoder; a request has
-    /// `request_timeout` to arrive once begun, and a connection may sit idle as long.
+    /// `request_timeout` to arrive once begun, and a connection may sit idle as long
+    /// (and `RequestDeadlineHandler.grace`: see there).
     init(_ limits: SecuritySettings.HTTPLimits) {
         let timeout = TimeAmount.seconds(Int64(limits.requestTimeout))
         self.init(
             additionalChannelHandlers: [RequestDeadlineHandler(timeout: timeout)],
-            idleTimeout: timeout,
+            idleTimeout: timeout + RequestDeadlineHandler.grace,
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: limits.maxHeaderSize, maxHeaderListSize: limits.maxHeaderSize,
                 maxHeaderFieldCount: 100))

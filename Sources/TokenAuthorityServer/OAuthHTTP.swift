@@ -29,8 +29,8 @@ enum OAuthHTTP {
             // closing mid-body is `invalidEOFState`: an incomplete body, below.)
             throw OAuthError.invalidRequest.with(description: "The request body is malformed.")
         } catch {
-            // The client went away or stalled past `request_timeout` mid-body: nobody
-            // reads this answer, but the log line and the metrics say what happened.
+            // The client stalled past `request_timeout` mid-body (`RequestDeadlineHandler`),
+            // and gets its 408, or went away, and the log line says what happened.
             throw OAuthError.incompleteBody
         }
         return try FormParameters(decoding: Array(body.readableBytesView))
@@ -67,6 +67,8 @@ enum OAuthHTTP {
     static func response(for error: OAuthError) -> Response {
         var extra: HTTPFields = error.status == 401 ? [.wwwAuthenticate: "Basic realm=\"token-authority\""] : [:]
         if let retryAfter = error.retryAfter { extra[.retryAfter] = String(retryAfter) }
+        // A body that did not arrive in time: the connection closes after this answer (RFC 9110 §15.5.9).
+        if error.status == 408 { extra[.connection] = "close" }
         return response(status: .init(code: error.status), json: error.json, extraHeaders: extra)
     }
 

@@ -1,20 +1,27 @@
 import NIOCore
 import NIOHTTPTypes
 
-/// Closes a connection whose request, once its head has arrived, does not
-/// arrive whole within `timeout` (`[security.http] request_timeout`): a client
-/// dripping its body cannot hold a connection and a request task open.
-/// Hummingbird's idle timeout, set to the same value, covers the rest: a head
-/// that never completes, and a keep-alive connection left idle.
+/// Ends a request that, once its head has arrived, does not arrive whole within
+/// `timeout` (`[security.http] request_timeout`): a client dripping its body cannot
+/// hold a connection and a request task open. The body's reader gets an error, so
+/// the handler answers 408 (docs/token-endpoint.md) and the connection closes after
+/// it; `grace` later the connection is closed whatever the handler did.
+/// Hummingbird's idle timeout covers the rest: a head that never completes, and a
+/// keep-alive connection left idle. It is `grace` longer than `timeout`: set to the
+/// same value, it closed a stalled request's connection at the very moment this
+/// handler ended the request, mostly before the 408 was written.
 ///
 /// A connection has one timer at most, and a request that arrives in time does not
-/// touch it: the timer, when it fires, closes the connection if the request then
-/// being read is past its deadline, waits for that deadline if it is not, and
-/// lapses between requests. (A timer scheduled and cancelled per request was a
-/// measurable part of a keep-alive request's cost.)
+/// touch it: the timer, when it fires, ends the request if the one then being read
+/// is past its deadline, waits for that deadline if it is not, and lapses between
+/// requests. (A timer scheduled and cancelled per request was a measurable part of
+/// a keep-alive request's cost.)
 final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
+
+    /// How long after ending a request the connection may stay open for its answer.
+    static let grace = TimeAmount.seconds(1)
 
     private let timeout: TimeAmount
     /// When the request being read must have arrived whole; `nil` between requests.
@@ -46,7 +53,12 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
             handler.timer = nil
             guard let deadline = handler.deadline else { return }
             if deadline <= .now() {
-                context.close(promise: nil)
+                context.fireErrorCaught(RequestBodyTimedOut())
+                // The connection's last timer, cancelled with the others if it closes first.
+                guard context.channel.isActive else { return }
+                handler.timer = context.eventLoop.scheduleTask(in: Self.grace) {
+                    loopBound.value.context.close(promise: nil)
+                }
             } else {
                 handler.arm(at: deadline, context: context)
             }
@@ -71,3 +83,6 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
 
 @available(*, unavailable)
 extension RequestDeadlineHandler: Sendable {}
+
+/// The error the body's reader gets when `request_timeout` ends its request.
+struct RequestBodyTimedOut: Error {}

@@ -77,7 +77,7 @@ extension AbuseResistanceTests {
 
     // MARK: - Slow clients
 
-    @Test("A body cut off by request_timeout is logged as 408, not counted as a body too large")
+    @Test("A body cut off by request_timeout is answered 408 and the connection closed; it is not counted as a body too large")
     func stalledBodyIsNot413() async throws {
         let config = withoutAdmin(deploymentConfig(extra: "[security.http]\nrequest_timeout = \"2s\""))
         try await Deployment.withServer(config: config) { server in
@@ -85,14 +85,23 @@ extension AbuseResistanceTests {
             let client = try await server.deployment.createClient()
             let connection = try await RawConnection.open(port: server.port)
             defer { connection.close() }
+            let started = ContinuousClock.now
             #expect(await connection.send(tokenHead(client, 100) + "grant_type"))
 
             // When the server gives up on it
-            _ = await connection.waitForClose(timeout: .seconds(10))
-            try await Task.sleep(for: .milliseconds(200))
+            let reply = await connection.readResponse(timeout: .seconds(10))
+            let waited = ContinuousClock.now - started
+            let closed = await connection.waitForClose(timeout: .seconds(10))
 
-            // Then its log line says 408, and nothing counts it as a body too large (the
-            // metric of an answer that could not be written is Hummingbird's to skip)
+            // Then it answers 408 invalid_request after request_timeout (RFC 9110 §15.5.9), and
+            // closes the connection
+            #expect(reply?.status == 408, "\(String(describing: reply))")
+            #expect(reply?.string("error") == "invalid_request")
+            #expect(reply?.header("Connection")?.lowercased() == "close")
+            #expect(waited >= .milliseconds(1900), "answered after \(waited)")
+            #expect(closed.closedAfter != nil, "\(closed)")
+            // And its log line says 408, and nothing counts it as a body too large
+            try await Task.sleep(for: .milliseconds(200))
             let line = server.standardError.split(separator: "\n").first { $0.contains("endpoint=/oauth2/token") }
             #expect(line?.contains("status=408") == true, "\(line ?? "no request line")")
             let metrics = try await server.request(.get, "/metrics").body
