@@ -27,8 +27,9 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var code: Code
-    /// Human-readable `error_description`. Never holds a secret.
-    public var errorDescription: String
+    /// Human-readable `error_description`, only of the characters RFC 6749 §5.2 allows
+    /// there (`describable`). Never holds a secret.
+    public private(set) var errorDescription: String
     /// HTTP status, fixed by the error table of docs/token-endpoint.md.
     public var status: Int
     /// Seconds for the `Retry-After` header of a 429 or 503 (RFC 9110 §10.2.3).
@@ -36,7 +37,7 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public init(_ code: Code, _ errorDescription: String, status: Int? = nil, retryAfter: Int? = nil) {
         self.code = code
-        self.errorDescription = errorDescription
+        self.errorDescription = Self.describable(errorDescription)
         self.status = status ?? Self.defaultStatus(for: code)
         self.retryAfter = retryAfter
     }
@@ -46,8 +47,28 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The same error with another description.
     public func with(description: String) -> OAuthError {
         var error = self
-        error.errorDescription = description
+        error.errorDescription = Self.describable(description)
         return error
+    }
+
+    /// `text` within the characters RFC 6749 §5.2 allows in `error_description`,
+    /// `%x20-21 / %x23-5B / %x5D-7E`: a quote becomes `'`, a backslash `/`, and any other
+    /// character outside them (a control, a bidirectional override, any non-ASCII) `?`.
+    static func describable(_ text: String) -> String {
+        // The usual case, a fixed description: nothing to replace.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return text
+        }
+        var described = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": described.append("'")
+            case "\\": described.append("/")
+            case " "..."~": described.append(scalar)
+            default: described.append("?")
+            }
+        }
+        return String(described)
     }
 
     private static func defaultStatus(for code: Code) -> Int {
@@ -84,8 +105,9 @@ extension OAuthError {
     }
 
     /// A wrong username or password, WSO2's words. The username echoed is the
-    /// caller's own, cut to `echoedUsernameLength` characters and with anything
-    /// that could disguise text (controls, bidirectional overrides) replaced.
+    /// caller's own, cut to `echoedUsernameLength` characters, and like every
+    /// description holds nothing outside RFC 6749 §5.2's characters (`describable`), so
+    /// nothing that could disguise text (controls, bidirectional overrides).
     public static func authenticationFailed(for username: String) -> OAuthError {
         OAuthError(.invalidGrant, "Authentication failed for \(echoable(username))")
     }
@@ -94,13 +116,8 @@ extension OAuthError {
 
     static func echoable(_ text: String) -> String {
         let scalars = text.unicodeScalars
-        var echoed = String.UnicodeScalarView()
-        for scalar in scalars.prefix(echoedUsernameLength) {
-            let disguising = IdentifierRules.isControl(scalar) || (0x202A...0x202E).contains(scalar.value)
-                || (0x2066...0x2069).contains(scalar.value) || (0x200B...0x200F).contains(scalar.value)
-            echoed.append(disguising ? "\u{FFFD}" : scalar)
-        }
-        return String(echoed) + (scalars.count > echoedUsernameLength ? "…" : "")
+        return String(String.UnicodeScalarView(scalars.prefix(echoedUsernameLength)))
+            + (scalars.count > echoedUsernameLength ? "..." : "")
     }
 
     public static func missingParameter(_ name: String) -> OAuthError {

@@ -24,7 +24,7 @@ public struct ScopeSet: Sendable, Hashable, CustomStringConvertible {
         var tokens: [String] = []
         for token in parameter.split(separator: " ", omittingEmptySubsequences: true) {
             guard token.utf8.allSatisfy(Self.isScopeCharacter) else {
-                throw OAuthError.invalidScope.with(description: "The scope contains characters RFC 6749 §3.3 does not allow.")
+                throw OAuthError.invalidScope.with(description: "The scope contains characters RFC 6749 section 3.3 does not allow.")
             }
             tokens.append(String(token))
         }

@@ -162,11 +162,27 @@ import TokenAuthority
         #expect(app.json == #"{"access_token":"a","scope":"default","token_type":"Bearer","expires_in":1}"#)
     }
 
-    @Test("The username echoed in error_description is JSON-escaped, its controls and bidi overrides replaced, and cut at 64 characters")
+    @Test("The username echoed in error_description keeps to RFC 6749 §5.2's characters (quotes, backslashes, controls, bidi overrides and non-ASCII replaced) and is cut at 64 characters")
     func errorDescriptionsAreEscaped() {
         let error = OAuthError.authenticationFailed(for: "a\"b\\c\n\u{1}\u{202E}d")
-        #expect(error.json == #"{"error":"invalid_grant","error_description":"Authentication failed for a\"b\\c\#u{FFFD}\#u{FFFD}\#u{FFFD}d"}"#)
+        #expect(error.json == #"{"error":"invalid_grant","error_description":"Authentication failed for a'b/c???d"}"#)
         let long = OAuthError.authenticationFailed(for: String(repeating: "é", count: 10_000))
-        #expect(long.errorDescription == "Authentication failed for " + String(repeating: "é", count: 64) + "…")
+        #expect(long.errorDescription == "Authentication failed for " + String(repeating: "?", count: 64) + "...")
+    }
+
+    @Test("Every error_description, fixed or built from input, keeps to RFC 6749 §5.2's %x20-21 / %x23-5B / %x5D-7E")
+    func errorDescriptionCharacters() {
+        let allowed = { (scalar: Unicode.Scalar) in
+            (0x20...0x21).contains(scalar.value) || (0x23...0x5B).contains(scalar.value) || (0x5D...0x7E).contains(scalar.value)
+        }
+        let errors: [OAuthError] = [
+            .invalidRequest.with(description: "tab\there, a quote \" and \\ and § and … and \u{1F600}"),
+            OAuthError(.invalidScope, "\u{0}\u{7F}\u{A0}\u{2028}"),
+            .authenticationFailed(for: "José \"Pepe\" \u{202E}"),
+        ]
+        for error in errors {
+            #expect(error.errorDescription.unicodeScalars.allSatisfy(allowed), "\(error.errorDescription)")
+        }
+        #expect(errors[0].errorDescription == "tab?here, a quote ' and / and ? and ? and ?")
     }
 }

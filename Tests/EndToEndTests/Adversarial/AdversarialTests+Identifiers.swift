@@ -174,7 +174,7 @@ extension AdversarialTests {
 
     // MARK: - Bounded echo
 
-    @Test("A 10,000-character username is echoed in error_description cut to 64 characters and an ellipsis")
+    @Test("A 10,000-character username is echoed in error_description cut to 64 characters and an ellipsis (three dots)")
     func boundedUsernameEcho() async throws {
         try await Deployment.withServer(config: withoutAdmin(deploymentConfig())) { server in
             // Given a client, and a 10,000-character username no one has
@@ -184,14 +184,14 @@ extension AdversarialTests {
             // When a password grant presents it with a wrong password
             let reply = try await server.passwordGrant(client, username: username, password: "wrong-guess")
 
-            // Then it is 400 invalid_grant, "Authentication failed for " and the first 64 characters and "…"
+            // Then it is 400 invalid_grant, "Authentication failed for " and the first 64 characters and "..."
             expectStatus(reply, 400, "a 10,000-character username")
             #expect(reply.string("error") == "invalid_grant", "\(reply)")
             let description = try #require(reply.string("error_description"), "no error_description")
             let prefix = "Authentication failed for "
             #expect(description.hasPrefix(prefix), "error_description begins \(description.prefix(40))")
-            #expect(description.count <= prefix.count + 64 + 1, "error_description is \(description.count) characters")
-            #expect(description == prefix + String(username.prefix(64)) + "…", "error_description: \(description)")
+            #expect(description.count <= prefix.count + 64 + 3, "error_description is \(description.count) characters")
+            #expect(description == prefix + String(username.prefix(64)) + "...", "error_description: \(description)")
             #expect(reply.body.utf8.count < 300, "the body is \(reply.body.utf8.count) bytes")
 
             // And a username with a right-to-left override is echoed with the override replaced
