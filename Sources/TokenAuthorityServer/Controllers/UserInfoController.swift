@@ -1,14 +1,16 @@
 import Hummingbird
 import TokenAuthority
 
-/// `GET /oauth2/userinfo` (OpenID Connect Core §5.3), a protected resource: its errors
-/// carry RFC 6750 §3's `WWW-Authenticate: Bearer` challenge.
+/// `GET` and `POST /oauth2/userinfo` (OpenID Connect Core §5.3.1), a protected resource:
+/// the token comes in the `Authorization` header (RFC 6750 §2.1), and the errors carry
+/// RFC 6750 §3's `WWW-Authenticate: Bearer` challenge.
 struct UserInfoController {
     let endpoint: UserInfoEndpoint
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.get("/oauth2/userinfo", use: userInfo)
+        routes.post("/oauth2/userinfo", use: userInfo)
         return routes
     }
 

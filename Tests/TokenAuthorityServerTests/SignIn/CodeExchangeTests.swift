@@ -212,21 +212,23 @@ struct CodeExchangeTests {
 
     // MARK: userinfo
 
-    @Test("userinfo: sub and preferred_username for a user's openid token; RFC 6750 errors otherwise")
-    func userInfo() async throws {
+    @Test(
+        "userinfo, by GET or POST (OpenID Connect Core §5.3.1): sub and preferred_username for a user's openid token; RFC 6750 errors otherwise",
+        arguments: [HTTPRequest.Method.get, .post])
+    func userInfo(method: HTTPRequest.Method) async throws {
         try await TestServer.with(Self.configure) { server in
             let app = try await server.app()
             let tokens = try await server.exchange(try await Self.code(server, app), app: app)
-            let answer = try await server.userInfo(try #require(tokens.accessToken))
+            let answer = try await server.userInfo(try #require(tokens.accessToken), method: method)
             #expect(answer.status == 200 && answer.string("sub") == "alice" && answer.string("preferred_username") == "alice")
 
-            let none = try await server.send(uri: "/oauth2/userinfo", method: .get)
+            let none = try await server.send(uri: "/oauth2/userinfo", method: method)
             #expect(none.status == 401 && none.header("WWW-Authenticate") == "Bearer realm=\"token-authority\"")
-            let bogus = try await server.userInfo("not-a-token")
+            let bogus = try await server.userInfo("not-a-token", method: method)
             #expect(bogus.status == 401 && bogus.header("WWW-Authenticate")?.contains("error=\"invalid_token\"") == true)
             let machine = try await server.client()
             let appToken = try await server.clientCredentialsGrant(machine, scope: "openid")
-            let forbidden = try await server.userInfo(try #require(appToken.accessToken))
+            let forbidden = try await server.userInfo(try #require(appToken.accessToken), method: method)
             #expect(forbidden.status == 403 && forbidden.header("WWW-Authenticate")?.contains("insufficient_scope") == true)
         }
     }
@@ -250,7 +252,7 @@ struct CodeExchangeTests {
 }
 
 extension TestServer {
-    func userInfo(_ accessToken: String) async throws -> HTTPReply {
-        try await send(uri: "/oauth2/userinfo", method: .get, headers: [.authorization: "Bearer " + accessToken])
+    func userInfo(_ accessToken: String, method: HTTPRequest.Method = .get) async throws -> HTTPReply {
+        try await send(uri: "/oauth2/userinfo", method: method, headers: [.authorization: "Bearer " + accessToken])
     }
 }
