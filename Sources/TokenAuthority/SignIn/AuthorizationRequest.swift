@@ -11,8 +11,23 @@ public struct AuthorizationRequest: Sendable, Equatable {
     /// The S256 challenge; `nil` only for a confidential client that sent none.
     public var codeChallenge: String?
     public var prompt: Prompt?
+    /// OpenID Connect Core §3.1.2.1 `max_age`: the most seconds since the user last typed
+    /// the password that a session may be used for this request without typing it again.
+    public var maxAge: Int64?
     /// The query string as received, for the login form to carry through.
     public var query: String
+
+    /// The parameters that ask for the password to be typed again (`prompt=login`, `max_age`):
+    /// dropped from the query the login form sends the browser back with, since it just was.
+    public static let reauthenticationParameters: Set<String> = ["prompt", "max_age"]
+
+    /// Whether `session` may answer this request without the login page: not with
+    /// `prompt=login`, nor when the password was typed more than `max_age` seconds ago.
+    public func isSatisfied(by session: SessionRecord, at now: EpochMilliseconds) -> Bool {
+        guard prompt != .login else { return false }
+        guard let maxAge else { return true }
+        return now - session.authTime <= maxAge * 1000
+    }
 
     /// OpenID Connect Core §3.1.2.1 `prompt`, the values this server honours.
     public enum Prompt: String, Sendable {
@@ -115,9 +130,19 @@ public struct AuthorizationRequestValidator: Sendable {
             }
             prompt = known
         }
+        var maxAge: Int64?
+        if let value = parameters["max_age"] {
+            // Seconds, a non-negative integer; ten digits are over three centuries.
+            guard (1...10).contains(value.utf8.count), value.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                let seconds = Int64(value)
+            else {
+                throw refuse(.invalidRequest.with(description: "max_age must be a whole number of seconds."))
+            }
+            maxAge = seconds
+        }
         return AuthorizationRequest(
             client: client, redirectURI: redirectURI,
             scope: scopePolicy.grantedScope(requested: requested, clientScopes: client.scopes), state: state,
-            nonce: parameters["nonce"], codeChallenge: challenge, prompt: prompt, query: query)
+            nonce: parameters["nonce"], codeChallenge: challenge, prompt: prompt, maxAge: maxAge, query: query)
     }
 }

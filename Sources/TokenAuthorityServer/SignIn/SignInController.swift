@@ -46,7 +46,7 @@ struct SignInController {
             let authorization = try await services.authorizationRequests.validate(query: request.uri.query ?? "")
             context.outcome.clientID = authorization.client.clientID
             let session = try await services.signIn.session(cookie: request.cookies[Self.sessionCookie]?.value)
-            if let session, authorization.prompt != .login {
+            if let session, authorization.isSatisfied(by: session, at: services.clock.now()) {
                 return try await codeRedirect(authorization, session: session)
             }
             if authorization.prompt == .noInteraction {
@@ -107,7 +107,9 @@ struct SignInController {
                     error: "The username or password is incorrect.", status: .unauthorized)
             }
             return signedIn(
-                cookie: cookie, continueTo: "/oauth2/authorize?" + Self.dropping("prompt", from: authorization.query))
+                cookie: cookie,
+                continueTo: "/oauth2/authorize?"
+                    + Self.dropping(AuthorizationRequest.reauthenticationParameters, from: authorization.query))
         }
     }
 
@@ -270,12 +272,12 @@ struct SignInController {
         return Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
 
-    /// `query` without the parameter `name`, the others as they were.
-    static func dropping(_ name: String, from query: String) -> String {
+    /// `query` without the parameters `names`, the others as they were.
+    static func dropping(_ names: Set<String>, from query: String) -> String {
         query.split(separator: "&", omittingEmptySubsequences: true)
             .filter { part in
                 let key = part.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-                return key.removingPercentEncoding != name
+                return !names.contains(key.removingPercentEncoding ?? key)
             }
             .joined(separator: "&")
     }

@@ -222,6 +222,44 @@ struct AuthorizeEndpointTests {
         }
     }
 
+    @Test("max_age (OpenID Connect Core §3.1.2.1): a password typed longer ago asks for it again, or login_required with prompt=none; after the login the code comes with that login's auth_time")
+    func maxAge() async throws {
+        try await TestServer.with(Self.configure) { server in
+            // Given a browser whose password was typed 300 s ago
+            try await server.user("alice", password: "pw")
+            let app = try await server.app()
+            let browser = Browser(server)
+            _ = try await browser.signIn(app.authorizeURI())
+            server.clock.advance(seconds: 300)
+
+            // Then max_age=300 is satisfied by the session: the code at once
+            #expect(App.callback(try await browser.get(app.authorizeURI([("max_age", "300")])))?["code"] != nil)
+            // And max_age=299 is not: the login page, or with prompt=none login_required
+            let page = try await browser.get(app.authorizeURI([("max_age", "299")]))
+            #expect(page.status == 200 && page.body.contains("id=\"password\""), "\(page)")
+            let silent = try await browser.get(app.authorizeURI([("max_age", "299"), ("prompt", "none")]))
+            #expect(App.callback(silent)?["error"] == "login_required", "\(silent)")
+
+            // When the user signs in again for max_age=0
+            let query = try await browser.signIn(app.authorizeURI([("max_age", "0")]))
+
+            // Then the login leads to the code, not to the login page again, and its ID token
+            // carries the new login's auth_time
+            let tokens = try await server.exchange(try #require(query["code"]), app: app)
+            let claims = try DecodedJWT(try #require(tokens.string("id_token"))).claims
+            #expect(claims["auth_time"]?.int == Int(server.clock.now / 1000))
+        }
+    }
+
+    @Test("a max_age that is not a whole number of seconds is invalid_request at the redirect URI", arguments: ["-1", "1.5", "abc", "+5", "99999999999"])
+    func malformedMaxAge(value: String) async throws {
+        try await TestServer.with(Self.configure) { server in
+            let app = try await server.app()
+            let reply = try await Browser(server).get(app.authorizeURI([("max_age", value)]))
+            #expect(App.callback(reply)?["error"] == "invalid_request", "\(reply)")
+        }
+    }
+
     @Test("a session ends after [sign_in] session_lifetime: the login page again")
     func sessionExpiry() async throws {
         try await TestServer.with({ Self.configure(&$0); $0.signIn.sessionLifetime = 600 }) { server in
