@@ -40,4 +40,21 @@ struct AuthorizationHeaderTests {
             #expect(try await server.clientCredentialsGrant(client).status == 200)
         }
     }
+
+    @Test("Basic with the same client's client_id in the body gets its token, as OAuth libraries send it; another client's id is invalid_request")
+    func basicWithItsOwnClientID() async throws {
+        try await TestServer.with { server in
+            // Given a client
+            let client = try await server.client()
+            // When it authenticates with Basic and names itself in the body too
+            let same = try await server.token([("grant_type", "client_credentials"), ("client_id", client.clientID)], basic: client)
+            // Then it gets a token
+            #expect(same.status == 200 && same.accessToken != nil, "\(same)")
+            // While a body naming another client (a prefix of its id, or its id and more) is refused
+            for other in [String(client.clientID.dropLast()), client.clientID + "\u{0}"] {
+                let reply = try await server.token([("grant_type", "client_credentials"), ("client_id", other)], basic: client)
+                #expect(reply.status == 400 && reply.string("error") == "invalid_request", "\(reply)")
+            }
+        }
+    }
 }

@@ -154,9 +154,9 @@ struct TokenErrorResponseTests {
                 [("grant_type", "client_credentials"), ("client_id", given.app.clientID), ("client_secret", given.app.secret ?? "")],
                 basic: given.app)
         },
-        Row(name: "Basic and a body client_id at once", status: 400, error: "invalid_request") { given in
+        Row(name: "Basic and a body client_id of another client", status: 400, error: "invalid_request") { given in
             try await given.server.token(
-                [("grant_type", "client_credentials"), ("client_id", given.app.clientID)], basic: given.app)
+                [("grant_type", "client_credentials"), ("client_id", given.app.clientID + "x")], basic: given.app)
         },
         // 413 invalid_request
         Row(name: "body over 64 KiB", status: 413, error: "invalid_request") { given in

@@ -201,20 +201,32 @@ struct ParsingPropertyTests {
         }
     }
 
-    @Test("Basic together with client_id or client_secret in the body is invalid_request")
-    func basicPlusBodyIsInvalidRequest() async {
-        await propertyCheck(count: 300, input: Arb.text(1...16), Arb.text(0...16), Arb.bodyCredentials) {
-            id, secret, form in
-            // Given a valid Basic header and a body with client_id and/or client_secret
-            guard form["client_id"] != nil || form["client_secret"] != nil else { return }
+    @Test("Basic with client_secret in the body, or with a body client_id naming another client, is invalid_request; with the same client_id it is Basic's credentials")
+    func basicPlusBody() async {
+        await propertyCheck(count: 300, input: Arb.text(1...16), Arb.text(0...16), Arb.bodyCredentials, Gen.bool) {
+            id, secret, drawn, sameID in
+            // Given a valid Basic header and a body with client_id and/or client_secret, its
+            // client_id (when there is one) sometimes the header's own
+            guard drawn["client_id"] != nil || drawn["client_secret"] != nil else { return }
+            var form = drawn
+            if sameID, drawn["client_id"] != nil {
+                var values = drawn.values
+                values["client_id"] = id
+                form = FormParameters(values)
+            }
             let header = Arb.basicHeader(id: id, secret: secret, style: .browser)
 
             // When the credentials are picked
             let result = credentials(header, form)
 
-            // Then the request is invalid_request (400), even when both name the same client
+            // Then a second method (client_secret) or another client is invalid_request (400),
+            // and the same client's id alone beside Basic is Basic's credentials
+            if form["client_secret"] == nil, let named = form["client_id"], named.utf8.elementsEqual(id.utf8) {
+                #expect(result == .success(ClientCredentials(clientID: id, secret: secret)))
+                return
+            }
             guard case .failure(let error) = result else {
-                Issue.record("two client authentication methods were accepted")
+                Issue.record("two client authentication methods, or two clients, were accepted")
                 return
             }
             #expect(error.code == .invalidRequest)

@@ -15,16 +15,24 @@ public struct ClientCredentials: Sendable, Equatable {
     /// Picks the credentials of a request: HTTP Basic (`client_secret_basic`) or
     /// `client_id`/`client_secret` in the body (`client_secret_post`), or `client_id` alone
     /// (`none`, a public client); two methods at once is `invalid_request`
-    /// (docs/token-endpoint.md). `nil` when the request carries none.
+    /// (docs/token-endpoint.md). A body `client_id` beside Basic, naming the same client
+    /// byte for byte, is not a second method: OAuth libraries send it (RFC 6749 §4.1.3
+    /// asks for it of unauthenticated clients). `nil` when the request carries none.
     public static func from(
         authorization: String?, form: FormParameters
     ) throws(OAuthError) -> ClientCredentials? {
         let basic = try authorization.flatMap { (header) throws(OAuthError) in try parseBasic(header) }
-        let inBody = form["client_id"] != nil || form["client_secret"] != nil
-        if basic != nil, inBody {
-            throw OAuthError.invalidRequest.with(description: "The request uses more than one client authentication method.")
+        if let basic {
+            guard form["client_secret"] == nil else {
+                throw OAuthError.invalidRequest.with(description: "The request uses more than one client authentication method.")
+            }
+            if let named = form["client_id"], !named.sameBytes(as: basic.clientID) {
+                throw OAuthError.invalidRequest.with(
+                    description: "The client_id of the body is not the client of the Authorization header.")
+            }
+            return basic
         }
-        if let basic { return basic }
+        let inBody = form["client_id"] != nil || form["client_secret"] != nil
         guard inBody else { return nil }
         guard let id = form["client_id"] else {
             throw OAuthError.invalidClient.with(description: "Client authentication failed: client_secret without client_id.")
