@@ -93,10 +93,7 @@ extension ServerProcess {
     /// waiting for the write lock that another process holds.
     func waitForBusyRetries(after before: Double, timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
-        while true {
-            let reply = try await request(.get, "/metrics")
-            let metrics = try PrometheusExposition(reply.body)
-            if (metrics.value("token_authority_database_busy_retries_total") ?? 0) > before { return }
+        while try await busyRetries() <= before {
             guard ContinuousClock.now < deadline else { throw HarnessError("no request waited for the write lock within \(timeout)") }
             try await Task.sleep(for: .milliseconds(20))
         }
