@@ -42,10 +42,11 @@ extension PostgresStore {
         try await transaction { connection, logger in
             try await connection.rows(
                 """
-                INSERT INTO authorization_codes (code_sha256, client_id, username, redirect_uri, scope, code_challenge,
-                                                 nonce, auth_time, issued_at, expires_at)
-                VALUES (\(bytes(code.digest)), \(grant.clientID), \(grant.username), \(grant.redirectURI), \(grant.scope),
-                        \(grant.codeChallenge), \(grant.nonce), \(grant.authTime), \(code.issuedAt), \(code.expiresAt))
+                INSERT INTO authorization_codes (code_sha256, client_id, username, redirect_uri, redirect_uri_named,
+                                                 scope, code_challenge, nonce, auth_time, issued_at, expires_at)
+                VALUES (\(bytes(code.digest)), \(grant.clientID), \(grant.username), \(grant.redirectURI),
+                        \(grant.redirectURIWasNamed), \(grant.scope), \(grant.codeChallenge), \(grant.nonce),
+                        \(grant.authTime), \(code.issuedAt), \(code.expiresAt))
                 """, logger: logger)
         }
     }
@@ -58,15 +59,15 @@ extension PostgresStore {
             guard
                 let row = try await connection.rows(
                     """
-                    SELECT id, client_id, username, redirect_uri, scope, code_challenge, nonce, auth_time, expires_at,
-                           redeemed_at, family_id
+                    SELECT id, client_id, username, redirect_uri, redirect_uri_named, scope, code_challenge, nonce,
+                           auth_time, expires_at, redeemed_at, family_id
                     FROM authorization_codes WHERE code_sha256 = \(bytes(digest)) FOR UPDATE
                     """, logger: logger
                 ).first
             else { return .unknown }
-            let (id, owner, username, redirectURI, scope, challenge, nonce, authTime, expiresAt, redeemedAt, familyID) =
+            let (id, owner, username, redirectURI, named, scope, challenge, nonce, authTime, expiresAt, redeemedAt, familyID) =
                 try row.decode(
-                    (Int64, String, String, String, String, String?, String?, Int64, Int64, Int64?, Int64?).self)
+                    (Int64, String, String, String, Bool, String, String?, String?, Int64, Int64, Int64?, Int64?).self)
             guard owner.sameBytes(as: clientID) else { return .unknown }
             if redeemedAt != nil {
                 try await connection.rows(
@@ -79,7 +80,7 @@ extension PostgresStore {
             try await connection.rows("UPDATE authorization_codes SET redeemed_at = \(now) WHERE id = \(id)", logger: logger)
             return .redeemed(
                 AuthorizationCodeGrantRecord(
-                    clientID: owner, username: username, redirectURI: redirectURI, scope: scope,
+                    clientID: owner, username: username, redirectURI: redirectURI, redirectURIWasNamed: named, scope: scope,
                     codeChallenge: challenge, nonce: nonce, authTime: authTime))
         }
     }

@@ -42,13 +42,13 @@ extension SQLiteStore {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO authorization_codes (code_sha256, client_id, username, redirect_uri, scope, code_challenge,
-                                                     nonce, auth_time, issued_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO authorization_codes (code_sha256, client_id, username, redirect_uri, redirect_uri_named,
+                                                     scope, code_challenge, nonce, auth_time, issued_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    Data(code.digest), grant.clientID, grant.username, grant.redirectURI, grant.scope, grant.codeChallenge,
-                    grant.nonce, grant.authTime, code.issuedAt, code.expiresAt,
+                    Data(code.digest), grant.clientID, grant.username, grant.redirectURI, grant.redirectURIWasNamed,
+                    grant.scope, grant.codeChallenge, grant.nonce, grant.authTime, code.issuedAt, code.expiresAt,
                 ])
         }
     }
@@ -77,7 +77,7 @@ extension SQLiteStore {
             return .redeemed(
                 AuthorizationCodeGrantRecord(
                     clientID: row["client_id"], username: row["username"], redirectURI: row["redirect_uri"],
-                    scope: row["scope"], codeChallenge: row["code_challenge"], nonce: row["nonce"],
+                    redirectURIWasNamed: row["redirect_uri_named"], scope: row["scope"], codeChallenge: row["code_challenge"], nonce: row["nonce"],
                     authTime: row["auth_time"]))
         }
     }

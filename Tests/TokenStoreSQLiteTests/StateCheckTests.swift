@@ -110,7 +110,7 @@ import TokenAuthorityTesting
         #expect(try other.read { db in try Self.updateBuildsATemporaryBTree(db, table: "access_tokens") })
 
         // When the remaining migrations are applied
-        #expect(try MigrationRunner().migrate(queue, now: 1) == ["0011_state_checks_as_comparisons.sql"])
+        #expect(try MigrationRunner().migrate(queue, now: 1).first == "0011_state_checks_as_comparisons.sql")
 
         // Then the rows are as they were, and the file passes SQLite's integrity check
         #expect(try Self.tokenRows(queue) == before)

@@ -29,12 +29,15 @@ public struct AuthorizationCodeGrant: GrantHandler {
         }
         // From here a failure leaves the code redeemed: whoever holds a code with a
         // wrong verifier or redirect URI must not get to try again.
+        // RFC 6749 §4.1.3: the redirect_uri the authorization request named, byte for byte; it
+        // may be left out only when that request left it out too.
         if let redirectURI = form["redirect_uri"] {
             guard redirectURI.sameBytes(as: grant.redirectURI) else {
                 throw OAuthError.invalidGrant.with(description: "The redirect_uri is not the one the code was sent to.")
             }
-        } else if client.redirectURIs.count != 1 {
-            throw OAuthError.invalidRequest.with(description: "The request has no redirect_uri.")
+        } else if grant.redirectURIWasNamed {
+            throw OAuthError.invalidRequest.with(
+                description: "The request has no redirect_uri; the authorization request named one.")
         }
         switch (grant.codeChallenge, form["code_verifier"]) {
         case (nil, nil):

@@ -4,6 +4,9 @@ public struct AuthorizationRequest: Sendable, Equatable {
     public var client: Client
     /// One of the client's registered URIs, byte for byte.
     public var redirectURI: String
+    /// Whether the request named `redirect_uri` (else it is the client's only one): the
+    /// code's exchange must then name it too (RFC 6749 §4.1.3).
+    public var redirectURIWasNamed: Bool
     /// The scope granted, as the token endpoint grants it (`ScopePolicy`).
     public var scope: ScopeSet
     public var state: String?
@@ -141,7 +144,7 @@ public struct AuthorizationRequestValidator: Sendable {
             maxAge = seconds
         }
         return AuthorizationRequest(
-            client: client, redirectURI: redirectURI,
+            client: client, redirectURI: redirectURI, redirectURIWasNamed: parameters["redirect_uri"] != nil,
             scope: scopePolicy.grantedScope(requested: requested, clientScopes: client.scopes), state: state,
             nonce: parameters["nonce"], codeChallenge: challenge, prompt: prompt, maxAge: maxAge, query: query)
     }

@@ -57,7 +57,7 @@ public struct SignInService: Sendable {
                 digest: TokenCipher.digest(of: code),
                 grant: AuthorizationCodeGrantRecord(
                     clientID: request.client.clientID, username: session.username, redirectURI: request.redirectURI,
-                    scope: request.scope.description, codeChallenge: request.codeChallenge, nonce: request.nonce,
+                    redirectURIWasNamed: request.redirectURIWasNamed, scope: request.scope.description, codeChallenge: request.codeChallenge, nonce: request.nonce,
                     authTime: session.authTime),
                 issuedAt: now, expiresAt: now + Self.codeLifetime))
         return code

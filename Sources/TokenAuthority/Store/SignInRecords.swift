@@ -80,6 +80,9 @@ public struct AuthorizationCodeGrantRecord: Sendable, Equatable {
     public var clientID: String
     public var username: String
     public var redirectURI: String
+    /// Whether the authorization request named `redirectURI`, rather than leaving it out as
+    /// the client's one registered URI: then the exchange must name it too (RFC 6749 §4.1.3).
+    public var redirectURIWasNamed: Bool
     /// The canonical scope string (`ScopeSet.description`).
     public var scope: String
     /// RFC 7636 `S256` challenge; `nil` when a confidential client sent none.
@@ -88,12 +91,13 @@ public struct AuthorizationCodeGrantRecord: Sendable, Equatable {
     public var authTime: EpochMilliseconds
 
     public init(
-        clientID: String, username: String, redirectURI: String, scope: String, codeChallenge: String?,
-        nonce: String?, authTime: EpochMilliseconds
+        clientID: String, username: String, redirectURI: String, redirectURIWasNamed: Bool, scope: String,
+        codeChallenge: String?, nonce: String?, authTime: EpochMilliseconds
     ) {
         self.clientID = clientID
         self.username = username
         self.redirectURI = redirectURI
+        self.redirectURIWasNamed = redirectURIWasNamed
         self.scope = scope
         self.codeChallenge = codeChallenge
         self.nonce = nonce

@@ -42,6 +42,17 @@ extension StoreConformance {
             #expect(try await store.redeemAuthorizationCode(digest: Array(repeating: 7, count: 32), clientID: "app", at: 61_000) == .expired)
             #expect(try await fixture.count("SELECT count(*) FROM authorization_codes WHERE redeemed_at IS NULL") == 1)
         },
+        StoreCheck("a code keeps whether its authorization request named the redirect URI") { fixture in
+            for (digest, named) in [(UInt8(8), true), (9, false)] {
+                var code = code(digest: digest)
+                code.grant.redirectURIWasNamed = named
+                try await fixture.store.createAuthorizationCode(code)
+                #expect(
+                    try await fixture.store.redeemAuthorizationCode(
+                        digest: code.digest, clientID: "app", at: 2000) == .redeemed(code.grant))
+            }
+            #expect(try await fixture.count("SELECT count(*) FROM authorization_codes_view WHERE redirect_uri_named = 0") == 1)
+        },
         StoreCheck("eight simultaneous redemptions of one code over two handles: one wins, seven are replays") { fixture in
             try await fixture.store.createAuthorizationCode(code(digest: 5))
             let other = try await fixture.harness.open()
@@ -121,7 +132,8 @@ extension StoreConformance {
 
     /// The grant every code of these checks stands for.
     static let grant = AuthorizationCodeGrantRecord(
-        clientID: "app", username: "alice", redirectURI: "https://app.example/callback", scope: "openid",
+        clientID: "app", username: "alice", redirectURI: "https://app.example/callback", redirectURIWasNamed: true,
+        scope: "openid",
         codeChallenge: String(repeating: "A", count: 43), nonce: "n-0S6", authTime: 900)
 
     /// A code of alice's for `app`, issued at `at`, valid 60 s; its digest is 32 bytes of `digest`.

@@ -81,6 +81,32 @@ struct CodeExchangeTests {
         }
     }
 
+    @Test("an authorization request that named redirect_uri needs it at the exchange: without it invalid_request, and the code is spent")
+    func namedRedirectURIIsRequired() async throws {
+        try await TestServer.with(Self.configure) { server in
+            let app = try await server.app()
+            let code = try await Self.code(server, app)
+            let refused = try await server.exchange(code, app: app, redirectURI: nil)
+            expectOAuthError(refused, status: 400, error: "invalid_request")
+            expectOAuthError(try await server.exchange(code, app: app), status: 400, error: "invalid_grant")
+            #expect(try await server.count("SELECT count(*) FROM access_tokens") == 0)
+        }
+    }
+
+    @Test("an authorization request that left redirect_uri out (one registered) may leave it out at the exchange, or name it")
+    func implicitRedirectURIIsOptional() async throws {
+        try await TestServer.with(Self.configure) { server in
+            try await server.user("alice", password: "pw")
+            let app = try await server.app()
+            for redirectURI in [nil, App.redirectURI] {
+                let query = try await Browser(server).signIn(app.authorizeURI([("redirect_uri", nil)]))
+                let reply = try await server.exchange(try #require(query["code"]), app: app, redirectURI: redirectURI)
+                #expect(reply.status == 200, "\(reply)")
+            }
+            #expect(try await server.count("SELECT count(*) FROM authorization_codes_view WHERE redirect_uri_named = 0") == 2)
+        }
+    }
+
     @Test("a code issued without a challenge refuses a verifier (no PKCE downgrade), and works without one")
     func noChallenge() async throws {
         try await TestServer.with(Self.configure) { server in
