@@ -17,6 +17,9 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case unsupportedResponseType = "unsupported_response_type"
         case loginRequired = "login_required"
         case accessDenied = "access_denied"
+        /// OpenID Connect Core §3.1.2.6: request objects (§6) are not supported.
+        case requestNotSupported = "request_not_supported"
+        case requestURINotSupported = "request_uri_not_supported"
         /// A protected resource's (RFC 6750 §3.1): the userinfo endpoint.
         case invalidToken = "invalid_token"
         case insufficientScope = "insufficient_scope"

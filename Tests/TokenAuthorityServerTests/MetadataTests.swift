@@ -46,6 +46,7 @@ struct MetadataTests {
                     == .array(["client_secret_basic", "client_secret_post"]))
             #expect(reply["response_types_supported"] == .array(["code"]))
             #expect(reply["code_challenge_methods_supported"] == .array(["S256"]))
+            #expect(reply["request_parameter_supported"] == false && reply["request_uri_parameter_supported"] == false)
             // and the scopes it can name: the client's list and the plain allowed_scopes entries, no regex
             #expect(reply["scopes_supported"] == .array(["openid", "read", "write"]))
         }

@@ -97,6 +97,14 @@ public struct AuthorizationRequestValidator: Sendable {
         }
 
         // 2. Everything else is said to the client, at its redirect URI.
+        // A request object (OpenID Connect Core §6, RFC 9101) would carry parameters that
+        // supersede the query's: refused, never ignored, so none of them is silently dropped.
+        if parameters["request"] != nil {
+            throw refuse(OAuthError(.requestNotSupported, "Request objects (the request parameter) are not supported."))
+        }
+        if parameters["request_uri"] != nil {
+            throw refuse(OAuthError(.requestURINotSupported, "The request_uri parameter is not supported."))
+        }
         guard let responseType = parameters["response_type"] else {
             throw refuse(.invalidRequest.with(description: "The request has no response_type."))
         }

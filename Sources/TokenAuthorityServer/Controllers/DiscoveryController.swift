@@ -56,6 +56,9 @@ struct DiscoveryController {
         object.add("response_modes_supported", ["query"])
         object.add("code_challenge_methods_supported", ["S256"])
         object.add("authorization_response_iss_parameter_supported", true)
+        // Both default to supported when left out (OpenID Connect Discovery §3, RFC 9101 §10.5).
+        object.add("request_parameter_supported", false)
+        object.add("request_uri_parameter_supported", false)
         // What each endpoint accepts (ClientCredentials, RFC 6749 §2.3.1): HTTP Basic or the
         // body, and client_id alone for a public client at the token and revocation
         // endpoints. Introspection takes a secret: a public client may not introspect.

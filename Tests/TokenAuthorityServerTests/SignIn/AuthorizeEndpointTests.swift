@@ -62,6 +62,8 @@ struct AuthorizeEndpointTests {
             ([("scope", "bad\"scope")], "invalid_scope"),
             ([("prompt", "consent")], "invalid_request"),
             ([("prompt", "none")], "login_required"),
+            ([("request", "eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.")], "request_not_supported"),
+            ([("request_uri", "https://app.example/request.jwt"), ("prompt", "none")], "request_uri_not_supported"),
         ] as [([(String, String?)], String)])
     func redirectedErrors(_ change: [(String, String?)], error: String) async throws {
         try await TestServer.with(Self.configure) { server in
