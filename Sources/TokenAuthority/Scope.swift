@@ -14,12 +14,21 @@ public struct ScopeSet: Sendable, Hashable, CustomStringConvertible {
         self.scopes = unique
     }
 
+    /// The longest `scope` parameter accepted, in bytes. It bounds a token's key, its rows and a
+    /// JWT's `scope` claim, so that every token stays small enough to send in an `Authorization`
+    /// header and to introspect or revoke (docs/token-renewal.md, "Scopes").
+    public static let maximumParameterLength = 4096
+
     /// Parses the `scope` parameter: space-delimited scope-tokens of
-    /// `%x21 / %x23-5B / %x5D-7E` (RFC 6749 §3.3).
+    /// `%x21 / %x23-5B / %x5D-7E` (RFC 6749 §3.3), at most `maximumParameterLength` bytes.
     public init(parsing parameter: String?) throws(OAuthError) {
         guard let parameter else {
             self.init(validated: [])
             return
+        }
+        guard parameter.utf8.count <= Self.maximumParameterLength else {
+            throw OAuthError.invalidScope.with(
+                description: "The scope is longer than \(Self.maximumParameterLength) bytes.")
         }
         var tokens: [String] = []
         for token in parameter.split(separator: " ", omittingEmptySubsequences: true) {

@@ -47,6 +47,19 @@ struct TokenKeyAndScopeTests {
         }
     }
 
+    @Test("a scope parameter of 4,096 bytes is granted; one byte more is invalid_scope and issues nothing")
+    func scopeLengthIsBounded() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client("machine")
+            let longest = String(repeating: "a", count: ScopeSet.maximumParameterLength)
+            let tooLong = try await server.clientCredentialsGrant(client, scope: longest + "b")
+            expectOAuthError(tooLong, status: 400, error: "invalid_scope")
+            #expect(try await server.count("SELECT count(*) FROM access_tokens") == 0)
+            let granted = try await server.clientCredentialsGrant(client, scope: longest)
+            expectTokenResponse(granted, withRefreshToken: false, scope: longest)
+        }
+    }
+
     struct ScopeCase: Sendable, CustomTestStringConvertible {
         let requested: String
         let granted: String
