@@ -1,7 +1,19 @@
 import Foundation
 
-/// Writes files that hold secrets: mode 0600 from the first byte, and atomic.
+/// Writes files that hold secrets: mode 0600 from the first byte, and atomic; and says when
+/// an existing one is open to other users.
 enum SecretFile {
+    /// A warning naming `path` and its mode when it is a regular file (through any symbolic
+    /// links, as a mounted secret often is) that users other than its owner have any access
+    /// to; `nil` otherwise, or when there is no such file. Never reads the file.
+    static func openToOthersWarning(_ path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+        let mode = status.st_mode & 0o777
+        guard mode & 0o077 != 0 else { return nil }
+        return "'\(path)' is open to other users (mode \(String(mode, radix: 8))): chmod 600 it"
+    }
+
     /// Creates `path` with `contents` unless it exists. The bytes go to a
     /// temporary file, synced, then linked into place (link(2) fails on an
     /// existing name), so two processes starting at once never see a partial

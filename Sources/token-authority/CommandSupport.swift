@@ -34,9 +34,9 @@ struct ConfigOption: ParsableArguments {
     /// `--strict-config` an unknown key is an error instead.
     func loadWithWarnings() throws -> ConfigurationLoader.Loaded {
         let loaded = try ConfigurationLoader.load(path: config ?? "deployment.toml", required: config != nil)
-        if strictConfig, !loaded.warnings.isEmpty {
+        if strictConfig, !loaded.unknownKeys.isEmpty {
             throw CommandError(
-                loaded.warnings.map { $0.replacingOccurrences(of: " (ignored)", with: "") }.joined(separator: "\n")
+                loaded.unknownKeys.map { $0.replacingOccurrences(of: " (ignored)", with: "") }.joined(separator: "\n")
                     + "\n--strict-config: unknown keys are errors")
         }
         return loaded

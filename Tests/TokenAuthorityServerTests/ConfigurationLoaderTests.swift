@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import HTTPTypes
 import Testing
@@ -152,6 +153,39 @@ struct ConfigurationLoaderTests {
         #expect(config.oauth.userAccessTokenValidity == seconds)
         #expect(config.oauth.refreshTokenValidity == seconds)
         #expect(config.tokenCleanup.retainInactiveTokensFor == seconds)
+    }
+
+    @Test("an existing key_file, TLS private key or JWT signing key that other users may open is warned about by its key, through links")
+    func secretFilesOpenToOthers() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let names = ["key_file": "token.key", "private_key": "tls.key", "signing_key": "jwt.pem"]
+        for file in names.values {
+            try Data("secret bytes".utf8).write(to: URL(fileURLWithPath: directory.file(file)))
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.file(file))
+        }
+        // The key file through a symbolic link, as a mounted secret often is: its target's mode counts
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.file("mounted.key"), withDestinationPath: directory.file("token.key"))
+        let text = """
+            [server.tls]
+            private_key = "\(directory.file("tls.key"))"
+            [database]
+            key_file = "\(directory.file("mounted.key"))"
+            [oauth.jwt]
+            signing_key = "\(directory.file("jwt.pem"))"
+            """
+        #expect(try ConfigurationLoader.parse(text, file: "deployment.toml").warnings.isEmpty)
+
+        for (mode, file) in [(0o644, "token.key"), (0o640, "tls.key"), (0o604, "jwt.pem")] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: directory.file(file))
+        }
+        let warnings = try ConfigurationLoader.parse(text, file: "deployment.toml").warnings
+        #expect(warnings.count == 3, "\(warnings)")
+        for (key, mode) in [("database.key_file", "644"), ("server.tls.private_key", "640"), ("oauth.jwt.signing_key", "604")] {
+            #expect(warnings.contains { $0.hasPrefix(key + " ") && $0.contains("(mode \(mode)): chmod 600 it") }, "\(warnings)")
+        }
+        #expect(!warnings.joined().contains("secret bytes"))
     }
 
     @Test("a missing file: defaults unless --config named it")

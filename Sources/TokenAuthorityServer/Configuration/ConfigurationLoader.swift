@@ -10,7 +10,12 @@ import Foundation
 public enum ConfigurationLoader {
     public struct Loaded: Sendable {
         public var configuration: DeploymentConfiguration
-        public var warnings: [String]
+        /// Keys this server does not know (errors with `--strict-config`).
+        public var unknownKeys: [String] = []
+        /// Everything else worth a warning: files holding secrets open to other users.
+        public var otherWarnings: [String] = []
+        /// Every warning, the unknown keys first.
+        public var warnings: [String] { unknownKeys + otherWarnings }
     }
 
     /// Loads `path`. A missing file is an error when `required` (an explicit
@@ -20,7 +25,7 @@ public enum ConfigurationLoader {
     ) throws -> Loaded {
         guard FileManager.default.fileExists(atPath: path) else {
             if required { throw ConfigurationError(file: path, message: "file not found") }
-            return Loaded(configuration: DeploymentConfiguration(), warnings: [])
+            return Loaded(configuration: DeploymentConfiguration())
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(file: path, message: "cannot read the file")
@@ -103,7 +108,14 @@ public enum ConfigurationLoader {
         ] where value.isEmpty {
             throw reader.error(at: name, "must not be empty")
         }
-        return Loaded(configuration: config, warnings: reader.unknownKeyWarnings() + warnings)
+        // Existing files that hold secrets, open to other users (README, "Private files").
+        var secretFiles = [("database.key_file", config.database.keyFile)]
+        if config.server.tls.enabled { secretFiles.append(("server.tls.private_key", config.server.tls.privateKey)) }
+        if let signingKey = config.jwt.signingKey { secretFiles.append(("oauth.jwt.signing_key", signingKey)) }
+        for (name, path) in secretFiles {
+            if let warning = SecretFile.openToOthersWarning(path) { warnings.append("\(name) \(warning)") }
+        }
+        return Loaded(configuration: config, unknownKeys: reader.unknownKeyWarnings(), otherWarnings: warnings)
     }
 
     private static func readSecurity(_ reader: inout TOMLReader, into security: inout SecuritySettings) throws {

@@ -78,12 +78,7 @@ public enum DatabasePasswordFile {
     public static func read(_ file: String) throws(Problem) -> (password: String, warning: String?) {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
         else { throw Problem(description: "cannot read '\(file)'") }
-        var warning: String?
-        if let mode = (try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions]) as? Int,
-            mode & 0o077 != 0
-        {
-            warning = "'\(file)' is readable by other users (mode \(String(mode, radix: 8))): chmod 600 it"
-        }
+        let warning = SecretFile.openToOthersWarning(file)
         let password = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
         guard !password.isEmpty else { throw Problem(description: "'\(file)' is empty") }
         return (password, warning)
