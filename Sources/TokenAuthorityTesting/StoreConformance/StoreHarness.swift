@@ -87,9 +87,14 @@ public struct SQLiteHarness: StoreHarness {
         directory.remove()
     }
 
-    /// A connection of its own for one statement, as `sqlite3` would open.
+    /// A connection of its own for one statement, as `sqlite3` would open, with a busy timeout:
+    /// a connection's first read can meet SQLITE_BUSY while another connection of the file is
+    /// closing or recovering the WAL (https://www.sqlite.org/wal.html, "Sometimes Queries Return
+    /// SQLITE_BUSY In WAL Mode"), and without a busy handler that fails at once.
     private func connection<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let queue = try DatabaseQueue(path: settings.path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        let queue = try DatabaseQueue(path: settings.path, configuration: configuration)
         defer { try? queue.close() }
         return try await queue.writeWithoutTransaction(body)
     }

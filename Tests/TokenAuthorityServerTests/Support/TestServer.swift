@@ -96,10 +96,13 @@ struct TestServer: Sendable {
     // MARK: Rows
 
     /// Reads the database file over a read-only connection of its own, as an
-    /// operator's `sqlite3` would: what the tests see is what is committed.
+    /// operator's `sqlite3` would: what the tests see is what is committed. With a busy
+    /// timeout, as `StoreHarness`'s connections have (https://www.sqlite.org/wal.html,
+    /// "Sometimes Queries Return SQLITE_BUSY In WAL Mode").
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(30)
         let queue = try DatabaseQueue(path: services.configuration.database.path, configuration: configuration)
         defer { try? queue.close() }
         return try await queue.read(body)
