@@ -27,13 +27,15 @@ public struct RevocationEndpoint: Sendable {
         // A plain read first, which may be answered from memory (docs/storage.md, "Reads
         // answered from memory"). What it finds unknown, another client's or no longer
         // ACTIVE stays so: a token's client never changes and no state leads back to
-        // ACTIVE. Those answers need no write; only an ACTIVE token goes to the store's
-        // write transaction, which reads the row again and decides on what it finds there.
+        // ACTIVE. Those answers need no write; only an ACTIVE token, or a refresh token
+        // rotated away, whose family may have ACTIVE tokens (RFC 7009 §2.1: revoking a
+        // refresh token ends its grant), goes to the store's write transaction, which reads
+        // the row again and decides on what it finds there.
         // token_type_hint only orders the lookup; both tables are searched (RFC 7009 §2.1).
         let hint = form["token_type_hint"].flatMap(TokenKind.init(rawValue:))
         guard let seen = try await tokens.findToken(digest: digest, preferring: hint) else { return }
         guard seen.clientID.sameBytes(as: client.clientID) else { throw Self.otherClient }
-        guard seen.state == .active else { return }
+        guard seen.state == .active || (seen.kind == .refreshToken && seen.state == .inactive) else { return }
         let outcome = try await tokens.revokeToken(digest: digest, ownedBy: client.clientID, at: clock.now())
         switch outcome {
         case .revoked: TokenMetrics.revoked()

@@ -31,8 +31,17 @@ extension PostgresStore {
                 return .nothingToRevoke
             }
             if let clientID, !found.clientID.sameBytes(as: clientID) { return .otherClient }
-            guard found.state == .active else { return .nothingToRevoke }
             let hash = bytes(digest)
+            if found.kind == .refreshToken, found.state == .inactive {
+                let row = try await connection.rows(
+                    "SELECT family_id FROM refresh_tokens WHERE token_sha256 = \(hash)", logger: logger
+                ).first
+                guard let familyID = try row?.decode(Int64?.self) ?? nil,
+                    try await Self.revokeFamily(connection, logger: logger, familyID: familyID, now: now) > 0
+                else { return .nothingToRevoke }
+                return .revoked
+            }
+            guard found.state == .active else { return .nothingToRevoke }
             switch found.kind {
             case .accessToken:
                 // The access token, and the refresh token issued with it.

@@ -153,19 +153,22 @@ extension PostgresStore {
     /// Every ACTIVE token descended from the family's original grant becomes REVOKED
     /// (RFC 9700 §4.14.2). Rotated (INACTIVE) refresh tokens stay as they are, so
     /// presenting one again is still recognised as a replay.
+    /// - Returns: how many tokens it revoked.
+    @discardableResult
     static func revokeFamily(_ connection: PostgresConnection, logger: Logger, familyID: Int64, now: EpochMilliseconds)
-        async throws
+        async throws -> Int
     {
-        try await connection.rows(
+        let accessTokens = try await connection.rows(
             """
             UPDATE access_tokens SET state = 'REVOKED', state_changed_at = \(now)
-            WHERE family_id = \(familyID) AND state = 'ACTIVE'
+            WHERE family_id = \(familyID) AND state = 'ACTIVE' RETURNING 1
             """, logger: logger)
-        try await connection.rows(
+        let refreshTokens = try await connection.rows(
             """
             UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = \(now)
-            WHERE family_id = \(familyID) AND state = 'ACTIVE'
+            WHERE family_id = \(familyID) AND state = 'ACTIVE' RETURNING 1
             """, logger: logger)
+        return accessTokens.count + refreshTokens.count
     }
 }
 

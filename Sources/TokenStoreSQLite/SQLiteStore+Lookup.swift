@@ -24,6 +24,14 @@ extension SQLiteStore {
             guard let found = try Self.find(db, digest: digest, in: .accessToken) ?? Self.find(db, digest: digest, in: .refreshToken)
             else { return .nothingToRevoke }
             if let clientID, !found.clientID.sameBytes(as: clientID) { return .otherClient }
+            if found.kind == .refreshToken, found.state == .inactive {
+                guard
+                    let familyID = try Int64.fetchOne(
+                        db, sql: "SELECT family_id FROM refresh_tokens WHERE token_sha256 = ?", arguments: [hash]),
+                    try Self.revokeFamily(db, familyID: familyID, now: now) > 0
+                else { return .nothingToRevoke }
+                return .revoked
+            }
             guard found.state == .active else { return .nothingToRevoke }
             switch found.kind {
             case .accessToken:

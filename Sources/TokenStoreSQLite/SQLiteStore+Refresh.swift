@@ -123,12 +123,16 @@ extension SQLiteStore {
     /// Every ACTIVE token descended from the family's original grant becomes REVOKED.
     /// Rotated (INACTIVE) refresh tokens stay as they are, so presenting one again
     /// is still recognised as a replay.
-    static func revokeFamily(_ db: Database, familyID: Int64, now: EpochMilliseconds) throws {
+    /// - Returns: how many tokens it revoked.
+    @discardableResult
+    static func revokeFamily(_ db: Database, familyID: Int64, now: EpochMilliseconds) throws -> Int {
         try db.execute(
             sql: "UPDATE access_tokens SET state = 'REVOKED', state_changed_at = ? WHERE family_id = ? AND state = 'ACTIVE'",
             arguments: [now, familyID])
+        let accessTokens = db.changesCount
         try db.execute(
             sql: "UPDATE refresh_tokens SET state = 'REVOKED', state_changed_at = ? WHERE family_id = ? AND state = 'ACTIVE'",
             arguments: [now, familyID])
+        return accessTokens + db.changesCount
     }
 }

@@ -135,6 +135,28 @@ struct RevocationTests {
         }
     }
 
+    @Test("revoking a refresh token rotated away ends its grant: the pair its refresh made is revoked too")
+    func revokeRotatedRefreshToken() async throws {
+        try await TestServer.with { server in
+            // Given alice's pair, refreshed once (a client logging out with the refresh token it
+            // had before a refresh that raced the logout)
+            let client = try await server.client("app")
+            try await server.user("alice", password: "pw")
+            let first = try await server.passwordGrant(client, username: "alice", password: "pw")
+            let second = try await server.token(
+                [("grant_type", "refresh_token"), ("refresh_token", try #require(first.refreshToken))], basic: client)
+            #expect(second.status == 200)
+            // When the first refresh token is revoked
+            let reply = try await server.revoke(try #require(first.refreshToken), by: client)
+            // Then the answer is 200, the new pair is REVOKED, the rotated rows stay INACTIVE
+            #expect(reply.status == 200 && reply.body.isEmpty)
+            #expect(try await server.accessTokenStates() == ["INACTIVE", "REVOKED"])
+            #expect(try await server.refreshTokenStates() == ["INACTIVE", "REVOKED"])
+            let introspected = try await server.introspect(try #require(second.accessToken), as: admin)
+            #expect(introspected.body == #"{"active":false}"#)
+        }
+    }
+
     @Test("unknown and already revoked tokens answer 200 with an empty body")
     func unknownAndRepeated() async throws {
         try await TestServer.with { server in

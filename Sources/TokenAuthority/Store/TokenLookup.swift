@@ -55,7 +55,9 @@ public protocol TokenLookupStore: Sendable {
 
     /// Revokes the access or refresh token with this digest and the tokens issued
     /// with it, committed with a full sync before returning (docs/storage.md, "Durability"). When
-    /// `clientID` is given, a token of another client is refused unchanged.
+    /// `clientID` is given, a token of another client is refused unchanged. A refresh token
+    /// rotated away (`INACTIVE`) stays so, and revokes every ACTIVE token of its family: the
+    /// grant it came from (RFC 7009 §2.1), whatever refreshes went before.
     func revokeToken(digest: [UInt8], ownedBy clientID: String?, at now: EpochMilliseconds) async throws
         -> RevocationOutcome
 }

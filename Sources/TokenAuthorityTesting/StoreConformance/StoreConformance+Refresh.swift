@@ -32,6 +32,26 @@ extension StoreConformance {
             #expect(try await fixture.count("SELECT count(*) FROM refresh_tokens WHERE state = 'ACTIVE'") == 0)
             #expect(try await fixture.harness.strings("SELECT state FROM refresh_tokens ORDER BY id") == ["INACTIVE", "REVOKED"])
         },
+        StoreCheck("revoking a refresh token rotated away revokes what its family has ACTIVE, and leaves it INACTIVE") { fixture in
+            let store = fixture.store
+            let pair = try fixture.newPair()
+            try await fixture.issue(pair)
+            let presented = try #require(pair.refresh)
+            let rotated = try await store.refresh(digest: presented.digest, at: 2000, decide: rotation(fixture))
+            guard case .rotated = rotated else {
+                Issue.record("not rotated: \(rotated)")
+                return
+            }
+            // Another client's revocation changes nothing
+            #expect(try await store.revokeToken(digest: presented.digest, ownedBy: "other", at: 3000) == .otherClient)
+            #expect(try await fixture.count("SELECT count(*) FROM access_tokens WHERE state = 'ACTIVE'") == 1)
+            // The owner's revokes the pair its rotation made
+            #expect(try await store.revokeToken(digest: presented.digest, ownedBy: "app", at: 3000) == .revoked)
+            #expect(try await fixture.harness.strings("SELECT state FROM refresh_tokens ORDER BY id") == ["INACTIVE", "REVOKED"])
+            #expect(try await fixture.harness.strings("SELECT state FROM access_tokens ORDER BY id") == ["INACTIVE", "REVOKED"])
+            // And once more, nothing is left to revoke
+            #expect(try await store.revokeToken(digest: presented.digest, ownedBy: "app", at: 4000) == .nothingToRevoke)
+        },
         StoreCheck("eight simultaneous refreshes with one token over two handles: one rotation, the rest replays") { fixture in
             let pair = try fixture.newPair()
             try await fixture.issue(pair)
