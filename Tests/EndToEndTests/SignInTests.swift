@@ -34,6 +34,9 @@ struct SignInTests {
                 (["--public", "--redirect-uri", Self.redirectURI, "--grant-types", "password"], "password"),
                 (["--redirect-uri", "http://app.example/cb"], "https"),
                 (["--redirect-uri", "https://app.example/cb#frag"], "fragment"),
+                (["--redirect-uri", "https://app.example/cb?tenant=1&code=x"], "code in its query"),
+                (["--redirect-uri", Self.redirectURI, "--post-logout-redirect-uri", "https://app.example/?state=1"],
+                 "state in its query"),
                 (["--grant-types", "authorization_code"], "--redirect-uri"),
                 (["--public", "--redirect-uri", Self.redirectURI, "--introspection"], "introspect"),
             ] {

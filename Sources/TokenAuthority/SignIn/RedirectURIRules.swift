@@ -6,6 +6,10 @@ import Foundation
 public enum RedirectURIRules {
     public static let maximumLength = 2000
 
+    /// What this server adds to a redirect URI's query: the code or the error (RFC 6749
+    /// §4.1.2, §4.1.2.1), `state`, and `iss` (RFC 9207).
+    static let addedParameters: Set = ["code", "state", "iss", "error", "error_description", "error_uri"]
+
     /// What is wrong with `uri` as a redirect URI; `nil` when it may be registered.
     public static func problem(_ uri: String) -> String? {
         guard !uri.isEmpty, uri.utf8.count <= maximumLength else {
@@ -19,6 +23,11 @@ public enum RedirectURIRules {
         }
         guard components.fragment == nil else { return "'\(uri)' has a fragment (RFC 6749 §3.1.2)" }
         guard components.user == nil, components.password == nil else { return "'\(uri)' has user information" }
+        // A query is kept and added to (RFC 6749 §3.1.2), so it must not hold what is added:
+        // the client would find two of one, and might read the wrong one.
+        if let added = components.queryItems?.first(where: { addedParameters.contains($0.name) }) {
+            return "'\(uri)' has \(added.name) in its query, which this server adds to the URI"
+        }
         switch scheme {
         case "https":
             guard let host = components.host, !host.isEmpty else { return "'\(uri)' has no host" }
