@@ -7,10 +7,11 @@ enum SecretFile {
     /// links, as a mounted secret often is) that users other than its owner have any access
     /// to; `nil` otherwise, or when there is no such file. Never reads the file.
     static func openToOthersWarning(_ path: String) -> String? {
-        var status = stat()
-        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
-        let mode = status.st_mode & 0o777
-        guard mode & 0o077 != 0 else { return nil }
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+            attributes[.type] as? FileAttributeType == .typeRegular,
+            let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
+        else { return nil }
         return "'\(path)' is open to other users (mode \(String(mode, radix: 8))): chmod 600 it"
     }
 
