@@ -29,7 +29,7 @@ extension SQLiteStore {
         case .revokeFamily(let familyID):
             // Durable (docs/storage.md, "Durability"): once the client hears invalid_grant, the
             // family is revoked for good.
-            try await durableWrite { db in try Self.revokeFamily(db, familyID: familyID, now: now) }
+            try await durableWrite { db in _ = try Self.revokeFamily(db, familyID: familyID, now: now) }
             return .replayed
         }
     }

@@ -55,6 +55,31 @@ struct ShutdownTests {
         }
     }
 
+    @Test("At SIGTERM a request whose body stalled gets 408 a second later, not at request_timeout, and the server exits 0")
+    func stalledBodyAtShutdown() async throws {
+        // request_timeout stays at its default, 30 s
+        try await Deployment.with(config: deploymentConfig()) { deployment in
+            let server = try await deployment.startServer()
+            // Given a token request announcing 100 body bytes and sending 10, in progress
+            let client = try await deployment.createClient()
+            let connection = try await RawConnection.open(port: server.port)
+            defer { connection.close() }
+            #expect(await connection.send(tokenHead(client, 100) + "grant_type"))
+            try await server.waitForActivePOST()
+
+            // When the server receives SIGTERM
+            let signalled = ContinuousClock.now
+            server.send(SIGTERM)
+
+            // Then the request is answered 408 about a second later, and the server exits 0
+            let reply = await connection.readResponse(timeout: .seconds(10))
+            #expect(reply?.status == 408, "\(String(describing: reply))")
+            let status = try await server.awaitExit(timeout: .seconds(10))
+            #expect(status == 0, "\(server.standardError)")
+            #expect(ContinuousClock.now - signalled < .seconds(8))
+        }
+    }
+
     @Test("After SIGTERM the database is closed: no -wal or -shm file is left, the file is intact, the log says so")
     func databaseClosedCleanly() async throws {
         try await Deployment.with(config: deploymentConfig()) { deployment in
@@ -128,6 +153,18 @@ extension ServerProcess {
         let deadline = ContinuousClock.now + timeout
         while (try? await health()) != nil {
             guard ContinuousClock.now < deadline else { throw HarnessError("new connections were still served after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Waits until `/metrics` counts a POST in progress: the server has read a request's head
+    /// and its handler is waiting for the body.
+    fileprivate func waitForActivePOST(timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let metrics = try PrometheusExposition(try await request(.get, "/metrics").body)
+            if (metrics.value("http_server_active_requests", ["http_request_method": "POST"]) ?? 0) >= 1 { return }
+            guard ContinuousClock.now < deadline else { throw HarnessError("no POST was in progress within \(timeout)") }
             try await Task.sleep(for: .milliseconds(20))
         }
     }

@@ -5,7 +5,8 @@ import NIOCore
 import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1.1 child channel with `RequestFramingHandler` placed
-/// before its conversion to HTTP types, where the raw request head is still seen.
+/// before its conversion to HTTP types, where the raw request head is still seen, and
+/// `ShutdownNotice` first of all.
 struct FramedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
 
@@ -22,6 +23,7 @@ struct FramedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(
                 RequestFramingHandler(maximumBodySize: maximumBodySize, routes: routes, logger: logger), position: .before(codec))
+            try pipeline.addHandler(ShutdownNotice(), position: .first)
             return value
         }
     }

@@ -11,6 +11,11 @@ import NIOHTTPTypes
 /// same value, it closed a stalled request's connection at the very moment this
 /// handler ended the request, mostly before the 408 was written.
 ///
+/// At shutdown (`ShutdownNotice`) a request still arriving has `grace` left at most, not the
+/// rest of `timeout`: the server waits for the requests in flight before it exits, and a
+/// client that stalled its body would otherwise hold the exit back for up to `timeout`,
+/// past a platform's stop grace period (README, "Shutdown").
+///
 /// A connection has one timer at most, and a request that arrives in time does not
 /// touch it: the timer, when it fires, ends the request if the one then being read
 /// is past its deadline, waits for that deadline if it is not, and lapses between
@@ -65,6 +70,18 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ShutdownNotice.Began, let deadline {
+            let soon = NIODeadline.now() + Self.grace
+            if soon < deadline {
+                self.deadline = soon
+                timer?.cancel()
+                arm(at: soon, context: context)
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         stop()
     }
@@ -86,3 +103,24 @@ extension RequestDeadlineHandler: Sendable {}
 
 /// The error the body's reader gets when `request_timeout` ends its request.
 struct RequestBodyTimedOut: Error {}
+
+/// Tells the connection's handlers that the server is shutting down. NIO's quiescing event,
+/// which says so, is held back by its HTTP pipeline handler until the request being read has
+/// arrived whole (`HTTPServerPipelineHandler`), which is too late for `RequestDeadlineHandler`.
+/// First in the pipeline, this handler passes it on and sends `Began` after it, which every
+/// handler lets through.
+final class ShutdownNotice: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    struct Began {}
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        context.fireUserInboundEventTriggered(event)
+        if event is ChannelShouldQuiesceEvent, context.channel.isActive {
+            context.fireUserInboundEventTriggered(Began())
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ShutdownNotice: Sendable {}

@@ -69,7 +69,7 @@ final class WriteLockHolder: Sendable {
 
     /// Tells sqlite3 to commit and let the lock go (within 50 ms).
     func release() {
-        FileManager.default.createFile(atPath: releaseFlag, contents: nil)
+        _ = FileManager.default.createFile(atPath: releaseFlag, contents: nil)
     }
 
     /// Waits for sqlite3 to commit and exit; its exit status.
