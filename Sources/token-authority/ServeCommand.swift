@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import TokenAuthority
 import TokenAuthorityServer
 import TokenStorage
@@ -32,7 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "LOG_LEVEL is not a log level; using [logging] level",
                 metadata: ["LOG_LEVEL": "\(environmentLevel)", "level": "\(level)"])
         }
-        // The certificate first: a broken pair stops start-up before the database is touched.
+        // The address and the certificate first: a mistake in either stops start-up before the
+        // database is created, or a super admin password generated and shown for nothing.
+        try await Self.checkListening(on: configuration.server)
         let tls = configuration.server.tls
         let certificate = try tls.enabled ? ServerCertificate.loadOrGenerate(tls) : nil
         let services = try await TokenAuthorityServices.open(
@@ -70,6 +74,22 @@ struct ServeCommand: AsyncParsableCommand {
         // Graceful shutdown: the server stopped accepting and answered what it had.
         try await services.close()
         logger.info("stopped; the database is closed")
+    }
+}
+
+extension ServeCommand {
+    /// Binds `[server] hostname` and `port` and lets them go: a hostname that names no
+    /// address here, a port in use or one this user may not bind is an error naming both keys.
+    static func checkListening(on server: DeploymentConfiguration.Server) async throws {
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: server.hostname, port: server.port).get()
+            try await channel.close()
+        } catch {
+            throw CommandError(
+                "cannot listen on \(server.hostname):\(server.port) ([server] hostname and port): \(error)")
+        }
     }
 }
 

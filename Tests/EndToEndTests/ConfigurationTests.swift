@@ -56,6 +56,28 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("A hostname that names no address, or a port in use, stops serve before the database is created")
+    func unusableAddress() async throws {
+        // Given a server listening on a port
+        try await Deployment.withServer(config: deploymentConfig()) { running in
+            for (original, faulty) in [
+                (#"hostname = "127.0.0.1""#, #"hostname = "no-such-host.invalid""#),
+                ("port = 0", "port = \(running.port)"),
+            ] {
+                // When another deployment is served on a hostname that names nothing, or on that port
+                try await Deployment.with(config: deploymentConfig().replacingOccurrences(of: original, with: faulty)) {
+                    deployment in
+                    let result = try await deployment.run(["serve"], timeout: .seconds(30))
+                    // Then it stops, naming both keys, before it creates the database or the super admin
+                    #expect(result.status != 0, "\(result)")
+                    #expect(result.stderr.contains("[server] hostname and port"), "\(result)")
+                    #expect(!FileManager.default.fileExists(atPath: deployment.databasePath), "\(faulty)")
+                    #expect(!result.stdout.contains("super admin") && !result.stdout.contains("listening"), "\(result)")
+                }
+            }
+        }
+    }
+
     @Test("A missing --config file is an error naming it")
     func missingFile() async throws {
         try await Deployment.with(config: deploymentConfig()) { deployment in
