@@ -65,8 +65,8 @@ extension PostgresStore {
                     """, logger: logger
                 ).first
             else { return .unknown }
-            let (id, owner, username, redirectURI, named, scope, challenge, nonce, authTime, expiresAt, redeemedAt, familyID) =
-                try row.decode(
+            let (id, owner, username, redirectURI, named, scope, challenge, nonce, authTime, expiresAt, redeemedAt,
+                familyID) = try row.decode(
                     (Int64, String, String, String, Bool, String, String?, String?, Int64, Int64, Int64?, Int64?).self)
             guard owner.sameBytes(as: clientID) else { return .unknown }
             if redeemedAt != nil {
@@ -80,8 +80,8 @@ extension PostgresStore {
             try await connection.rows("UPDATE authorization_codes SET redeemed_at = \(now) WHERE id = \(id)", logger: logger)
             return .redeemed(
                 AuthorizationCodeGrantRecord(
-                    clientID: owner, username: username, redirectURI: redirectURI, redirectURIWasNamed: named, scope: scope,
-                    codeChallenge: challenge, nonce: nonce, authTime: authTime))
+                    clientID: owner, username: username, redirectURI: redirectURI, redirectURIWasNamed: named,
+                    scope: scope, codeChallenge: challenge, nonce: nonce, authTime: authTime))
         }
     }
 

@@ -77,8 +77,8 @@ extension SQLiteStore {
             return .redeemed(
                 AuthorizationCodeGrantRecord(
                     clientID: row["client_id"], username: row["username"], redirectURI: row["redirect_uri"],
-                    redirectURIWasNamed: row["redirect_uri_named"], scope: row["scope"], codeChallenge: row["code_challenge"], nonce: row["nonce"],
-                    authTime: row["auth_time"]))
+                    redirectURIWasNamed: row["redirect_uri_named"], scope: row["scope"],
+                    codeChallenge: row["code_challenge"], nonce: row["nonce"], authTime: row["auth_time"]))
         }
     }
 

@@ -57,8 +57,8 @@ public struct SignInService: Sendable {
                 digest: TokenCipher.digest(of: code),
                 grant: AuthorizationCodeGrantRecord(
                     clientID: request.client.clientID, username: session.username, redirectURI: request.redirectURI,
-                    redirectURIWasNamed: request.redirectURIWasNamed, scope: request.scope.description, codeChallenge: request.codeChallenge, nonce: request.nonce,
-                    authTime: session.authTime),
+                    redirectURIWasNamed: request.redirectURIWasNamed, scope: request.scope.description,
+                    codeChallenge: request.codeChallenge, nonce: request.nonce, authTime: session.authTime),
                 issuedAt: now, expiresAt: now + Self.codeLifetime))
         return code
     }

@@ -133,8 +133,7 @@ extension StoreConformance {
     /// The grant every code of these checks stands for.
     static let grant = AuthorizationCodeGrantRecord(
         clientID: "app", username: "alice", redirectURI: "https://app.example/callback", redirectURIWasNamed: true,
-        scope: "openid",
-        codeChallenge: String(repeating: "A", count: 43), nonce: "n-0S6", authTime: 900)
+        scope: "openid", codeChallenge: String(repeating: "A", count: 43), nonce: "n-0S6", authTime: 900)
 
     /// A code of alice's for `app`, issued at `at`, valid 60 s; its digest is 32 bytes of `digest`.
     static func code(digest: UInt8, at: EpochMilliseconds = 1000) -> NewAuthorizationCode {
