@@ -69,8 +69,12 @@ public struct IntrospectionEndpoint: Sendable {
             return .superAdmin
         }
         let client = try await authenticator.authenticate(credentials)
+        // Authenticated, but not allowed: 403, not a 401 whose challenge would ask for other
+        // credentials (RFC 9110 §15.5.4).
         guard client.mayIntrospect else {
-            throw OAuthError.invalidClient.with(description: "The client is not allowed to introspect tokens.")
+            throw OAuthError(
+                .unauthorizedClient, "The client is not allowed to introspect tokens (client create --introspection).",
+                status: 403)
         }
         return .client(client.clientID)
     }

@@ -77,7 +77,7 @@ struct IntrospectionTests {
         }
     }
 
-    @Test("a client registered with --introspection may introspect; any other caller is invalid_client")
+    @Test("a client registered with --introspection may introspect; another client is 403 unauthorized_client; any other caller invalid_client")
     func callers() async throws {
         try await TestServer.with { server in
             let client = try await server.client("app")
@@ -86,7 +86,10 @@ struct IntrospectionTests {
             let inspector = try await Fixtures.registerClient(in: server.services.store, id: "rs", mayIntrospect: true)
             #expect(try await server.introspect(token, as: Form.basic(inspector)).json?["active"] == .bool(true))
             #expect(try await server.introspect(token, as: Form.basic(inspector)).json?["username"] == nil)
-            for caller in [Form.basic(client), Form.basic(raw: "admin:wrong"), nil] {
+            let forbidden = try await server.introspect(token, as: Form.basic(client))
+            expectOAuthError(forbidden, status: 403, error: "unauthorized_client")
+            #expect(forbidden.header("WWW-Authenticate") == nil)
+            for caller in [Form.basic(raw: "admin:wrong"), nil] {
                 expectOAuthError(try await server.introspect(token, as: caller), status: 401, error: "invalid_client")
             }
             let missing = try await server.post("/oauth2/introspect", [], authorization: admin)
