@@ -161,9 +161,7 @@ extension ServerProcess {
     /// and its handler is waiting for the body.
     fileprivate func waitForActivePOST(timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout
-        while true {
-            let metrics = try PrometheusExposition(try await request(.get, "/metrics").body)
-            if (metrics.value("http_server_active_requests", ["http_request_method": "POST"]) ?? 0) >= 1 { return }
+        while try await metric("http_server_active_requests", ["http_request_method": "POST"]) < 1 {
             guard ContinuousClock.now < deadline else { throw HarnessError("no POST was in progress within \(timeout)") }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -159,8 +159,7 @@ struct ConfigurationLoaderTests {
     func secretFilesOpenToOthers() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let names = ["key_file": "token.key", "private_key": "tls.key", "signing_key": "jwt.pem"]
-        for file in names.values {
+        for file in ["token.key", "tls.key", "jwt.pem"] {
             try Data("secret bytes".utf8).write(to: URL(fileURLWithPath: directory.file(file)))
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.file(file))
         }

@@ -66,4 +66,9 @@ extension ServerProcess {
     func health() async throws -> HTTPReply {
         try await request(.get, "/health")
     }
+
+    /// One sample of `GET /metrics` now: the series `name` with exactly `labels`; 0 when absent.
+    func metric(_ name: String, _ labels: [String: String] = [:]) async throws -> Double {
+        try PrometheusExposition(try await request(.get, "/metrics").body).value(name, labels) ?? 0
+    }
 }

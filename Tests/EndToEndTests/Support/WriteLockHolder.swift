@@ -101,7 +101,6 @@ extension ServerProcess {
 
     /// The busy retries `/metrics` has counted so far.
     func busyRetries() async throws -> Double {
-        let reply = try await request(.get, "/metrics")
-        return try PrometheusExposition(reply.body).value("token_authority_database_busy_retries_total") ?? 0
+        try await metric("token_authority_database_busy_retries_total")
     }
 }
